@@ -6,6 +6,8 @@
 
 mod cmd;
 mod demo;
+mod deps;
+mod metadata;
 // The bench branch adds `mod bench;` (xtask/src/bench/) here.
 
 use std::process::ExitCode;
