@@ -4,6 +4,7 @@
 //! xtask is plain Rust so that CI and developers run the very same steps with nothing to install
 //! but the toolchain; CI scripts only call these commands. See `usage` below for the commands.
 
+mod ci;
 mod cmd;
 mod demo;
 mod deps;
@@ -17,6 +18,8 @@ const USAGE: &str = "\
 usage: cargo xtask <command> [args]
 
 commands:
+  ci [--full]     fmt, clippy, tests, doc tests, docs and dependency rules, as CI runs them;
+                  --full adds the loom models of beamish-mailbox
   demo [args]     run the demo example in release mode (args go to the demo)
   bench [...]     run the benchmark suite against the peers (table and chart in target/bench/)
   help            this text";
@@ -28,6 +31,7 @@ fn main() -> ExitCode {
         return ExitCode::from(2);
     };
     let result = match command.as_str() {
+        "ci" => ci::run(rest),
         "demo" => demo::run(rest),
         // Merge point for the bench branch: replace this arm with
         //     "bench" => bench::run(rest),
