@@ -123,10 +123,13 @@ pub(crate) fn check(metadata: &Metadata) -> Vec<String> {
 
 /// The one line printed when all rules pass.
 pub(crate) fn summary(metadata: &Metadata) -> String {
-    let crates = beamish_members(metadata).count();
     let banned: Vec<&str> = BANNED.iter().map(|(name, _)| *name).collect();
+    let crates = match beamish_members(metadata).count() {
+        1 => "1 beamish crate depends".to_owned(),
+        n => format!("{n} beamish crates depend"),
+    };
     format!(
-        "deps ok: {crates} beamish crates depend only downward; only {SOCKET_OWNER} uses \
+        "deps ok: {crates} only downward; only {SOCKET_OWNER} uses \
          sockets (tokio/net, {}); none of [{}] among {} resolved packages",
         SOCKET_CRATES.join(", "),
         banned.join(", "),
