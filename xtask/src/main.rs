@@ -1,0 +1,60 @@
+//! Project automation for beamish, run as `cargo xtask <command>` (an alias in
+//! `.cargo/config.toml`).
+//!
+//! xtask is plain Rust so that CI and developers run the very same steps with nothing to install
+//! but the toolchain; CI scripts only call these commands. See `usage` below for the commands.
+
+mod ci;
+mod cmd;
+mod demo;
+mod deps;
+mod metadata;
+// The bench branch adds `mod bench;` (xtask/src/bench/) here.
+
+use std::process::ExitCode;
+
+/// What `cargo xtask help` prints.
+const USAGE: &str = "\
+usage: cargo xtask <command> [args]
+
+commands:
+  ci [--full]     fmt, clippy, tests, doc tests, docs and dependency rules, as CI runs them;
+                  --full adds the loom models of beamish-mailbox
+  demo [args]     run the demo example in release mode (args go to the demo)
+  bench [...]     run the benchmark suite against the peers (table and chart in target/bench/)
+  help            this text";
+
+fn main() -> ExitCode {
+    let args: Vec<String> = std::env::args().skip(1).collect();
+    let Some((command, rest)) = args.split_first() else {
+        eprintln!("{USAGE}");
+        return ExitCode::from(2);
+    };
+    let result = match command.as_str() {
+        "ci" => ci::run(rest),
+        "demo" => demo::run(rest),
+        // Merge point for the bench branch: replace this arm with
+        //     "bench" => bench::run(rest),
+        "bench" => Err(anyhow::anyhow!(
+            "`cargo xtask bench` is not on this branch yet (it lives in xtask/src/bench/)"
+        )),
+        "help" | "-h" | "--help" => {
+            println!("{USAGE}");
+            Ok(())
+        }
+        other => {
+            eprintln!("error: unknown command `{other}`\n\n{USAGE}");
+            return ExitCode::from(2);
+        }
+    };
+    match result {
+        Ok(()) => ExitCode::SUCCESS,
+        Err(err) => {
+            eprintln!("\nerror: {err}");
+            for cause in err.chain().skip(1) {
+                eprintln!("  caused by: {cause}");
+            }
+            ExitCode::FAILURE
+        }
+    }
+}
