@@ -41,16 +41,38 @@ pub struct Mailbox<C, D> {
 }
 
 pub(crate) struct Inner<C, D> {
-    control: VecDeque<C>,
     pub(crate) data: VecDeque<D>,
     /// The receiver's waker; kept across wake-ups so that a wake costs no clone.
     waker: Option<Waker>,
+    /// The control lane and the waiting senders, allocated on first use: most processes never
+    /// see a control item or a full mailbox, and the header of an idle process stays small.
+    extra: Option<Box<Extra<C>>>,
     /// The receiver is parked waiting for data: the next data push must wake it.
     pub(crate) data_wanted: bool,
     closed: bool,
+}
+
+struct Extra<C> {
+    control: VecDeque<C>,
     /// Senders waiting for room in a bounded mailbox, oldest first.
     send_waiters: VecDeque<(u64, Waker)>,
     next_waiter: u64,
+}
+
+impl<C, D> Inner<C, D> {
+    fn extra(&mut self) -> &mut Extra<C> {
+        self.extra.get_or_insert_with(|| {
+            Box::new(Extra {
+                control: VecDeque::new(),
+                send_waiters: VecDeque::new(),
+                next_waiter: 0,
+            })
+        })
+    }
+
+    fn control_len(&self) -> usize {
+        self.extra.as_ref().map_or(0, |e| e.control.len())
+    }
 }
 
 /// Everything that was still queued when the mailbox closed.
@@ -85,13 +107,11 @@ impl<C, D> Mailbox<C, D> {
     pub fn new(capacity: Capacity) -> Self {
         Mailbox {
             inner: Mutex::new(Inner {
-                control: VecDeque::new(),
                 data: VecDeque::new(),
                 waker: None,
+                extra: None,
                 data_wanted: false,
                 closed: false,
-                send_waiters: VecDeque::new(),
-                next_waiter: 0,
             }),
             control_pending: AtomicBool::new(false),
             buffered: AtomicUsize::new(0),
@@ -122,7 +142,7 @@ impl<C, D> Mailbox<C, D> {
         if inner.closed {
             return Err(Closed(item));
         }
-        inner.control.push_back(item);
+        inner.extra().control.push_back(item);
         self.control_pending.store(true, Ordering::Release);
         if let Some(w) = &inner.waker {
             w.wake_by_ref();
@@ -142,8 +162,9 @@ impl<C, D> Mailbox<C, D> {
             return None;
         }
         let mut inner = self.lock();
-        let item = inner.control.pop_front();
-        if inner.control.is_empty() {
+        let extra = inner.extra.as_mut()?;
+        let item = extra.control.pop_front();
+        if extra.control.is_empty() {
             self.control_pending.store(false, Ordering::Release);
         }
         item
@@ -212,7 +233,11 @@ impl<C, D> Mailbox<C, D> {
     /// Wakes the oldest sender waiting for room. Called by the receiver after it took a message
     /// from a bounded mailbox.
     pub(crate) fn wake_one_sender(inner: &mut Inner<C, D>) {
-        if let Some((_, w)) = inner.send_waiters.pop_front() {
+        if let Some((_, w)) = inner
+            .extra
+            .as_mut()
+            .and_then(|e| e.send_waiters.pop_front())
+        {
             w.wake();
         }
     }
@@ -230,7 +255,7 @@ impl<C, D> Mailbox<C, D> {
 
     /// Number of queued control items.
     pub fn control_len(&self) -> usize {
-        self.lock().control.len()
+        self.lock().control_len()
     }
 
     /// Whether the mailbox has been closed.
@@ -251,11 +276,15 @@ impl<C, D> Mailbox<C, D> {
             inner.closed = true;
             inner.waker = None;
             self.control_pending.store(false, Ordering::Release);
+            let (control, waiters) = match inner.extra.take() {
+                Some(e) => (e.control, e.send_waiters),
+                None => Default::default(),
+            };
             let drained = Drained {
-                control: std::mem::take(&mut inner.control),
+                control,
                 data: std::mem::take(&mut inner.data),
             };
-            (drained, std::mem::take(&mut inner.send_waiters))
+            (drained, waiters)
         };
         // Woken outside the lock: a waiter's wake may run arbitrary scheduler code.
         for (_, w) in waiters {
@@ -293,7 +322,7 @@ impl<C, D> Future for SendFuture<'_, C, D> {
         let msg = this.msg.take().expect("SendFuture polled after completion");
         let mut inner = this.mailbox.lock();
         if let Some(id) = this.waiter.take() {
-            inner.send_waiters.retain(|(w, _)| *w != id);
+            inner.extra().send_waiters.retain(|(w, _)| *w != id);
         }
         if inner.closed {
             return Poll::Ready(Err(Closed(msg)));
@@ -305,9 +334,10 @@ impl<C, D> Future for SendFuture<'_, C, D> {
             Mailbox::push_data_locked(&mut inner, msg);
             return Poll::Ready(Ok(()));
         }
-        let id = inner.next_waiter;
-        inner.next_waiter += 1;
-        inner.send_waiters.push_back((id, cx.waker().clone()));
+        let extra = inner.extra();
+        let id = extra.next_waiter;
+        extra.next_waiter += 1;
+        extra.send_waiters.push_back((id, cx.waker().clone()));
         this.waiter = Some(id);
         this.msg = Some(msg);
         Poll::Pending
@@ -318,9 +348,13 @@ impl<C, D> Drop for SendFuture<'_, C, D> {
     fn drop(&mut self) {
         let Some(id) = self.waiter else { return };
         let mut inner = self.mailbox.lock();
-        let before = inner.send_waiters.len();
-        inner.send_waiters.retain(|(w, _)| *w != id);
-        if inner.send_waiters.len() == before && !inner.closed {
+        if inner.closed {
+            return;
+        }
+        let waiters = &mut inner.extra().send_waiters;
+        let before = waiters.len();
+        waiters.retain(|(w, _)| *w != id);
+        if waiters.len() == before {
             // We were woken for a free slot but give up before using it: pass the wake-up on,
             // or the next waiting sender would sleep while there is room.
             Mailbox::wake_one_sender(&mut inner);

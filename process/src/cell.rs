@@ -37,13 +37,19 @@ impl Status {
 /// process, and read by introspection.
 #[derive(Debug, Default)]
 pub(crate) struct Relations {
-    pub(crate) links: HashSet<Pid, ahash::RandomState>,
+    pub(crate) links: HashSet<Pid, FastHash>,
     /// Monitors this process holds on others: ref -> monitored pid.
-    pub(crate) monitors: HashMap<Ref, Pid, ahash::RandomState>,
+    pub(crate) monitors: HashMap<Ref, Pid, FastHash>,
     /// Monitors others hold on this process: ref -> who to tell.
-    pub(crate) watchers: HashMap<Ref, Watcher, ahash::RandomState>,
+    pub(crate) watchers: HashMap<Ref, Watcher, FastHash>,
     pub(crate) name: Option<Arc<str>>,
+    /// The process that spawned this one linked (OTP's parent).
+    pub(crate) parent: Option<Pid>,
 }
+
+/// Keys here (pids, refs) are made by the node, not by an adversary, so a fixed-key hasher is
+/// enough, and it keeps the maps free of per-map random state.
+pub(crate) type FastHash = std::hash::BuildHasherDefault<ahash::AHasher>;
 
 /// The non-generic part of a process cell.
 #[derive(Debug)]
@@ -110,8 +116,8 @@ impl Core {
     }
 
     /// Takes the relations out, for termination.
-    pub(crate) fn take_relations(&self) -> Box<Relations> {
-        self.lock_relations().take().unwrap_or_default()
+    pub(crate) fn take_relations(&self) -> Option<Box<Relations>> {
+        self.lock_relations().take()
     }
 }
 

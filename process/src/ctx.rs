@@ -24,7 +24,6 @@ pub struct Ctx<M> {
     node: Node,
     cell: Arc<Cell<M>>,
     inbox: Inbox<Message<M>>,
-    parent: Option<Pid>,
 }
 
 impl<M> fmt::Debug for Ctx<M> {
@@ -36,12 +35,11 @@ impl<M> fmt::Debug for Ctx<M> {
 }
 
 impl<M: Send + 'static> Ctx<M> {
-    pub(crate) fn new(node: Node, cell: Arc<Cell<M>>, parent: Option<Pid>) -> Ctx<M> {
+    pub(crate) fn new(node: Node, cell: Arc<Cell<M>>) -> Ctx<M> {
         Ctx {
             node,
             cell,
             inbox: Inbox::new(),
-            parent,
         }
     }
 
@@ -62,7 +60,7 @@ impl<M: Send + 'static> Ctx<M> {
 
     /// The process that spawned this one with a link, if any (OTP's parent).
     pub fn parent(&self) -> Option<Pid> {
-        self.parent
+        self.cell.core.read_relations(|r| r.parent).flatten()
     }
 
     // ---- receiving -------------------------------------------------------------------
@@ -242,7 +240,7 @@ impl<M: Send + 'static> Ctx<M> {
             kind,
             link: link.then(|| self.pid()),
             monitor: None,
-            parent: Some(self.pid()),
+            parent: link.then(|| self.pid()),
         }
     }
 

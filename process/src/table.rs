@@ -12,7 +12,7 @@ const SHARD_BITS: u32 = 6;
 const SHARDS: usize = 1 << SHARD_BITS;
 
 struct Shard {
-    cells: HashMap<u64, Arc<dyn AnyCell>, ahash::RandomState>,
+    cells: HashMap<u64, Arc<dyn AnyCell>, crate::cell::FastHash>,
     /// Next per-shard sequence number; serial = seq << SHARD_BITS | shard index.
     next: u64,
 }
