@@ -78,4 +78,4 @@ pub use process::{SpawnOpts, current_pid};
 pub use server::{
     Caller, DEFAULT_CALL_TIMEOUT, GenServer, Reply, ReplyTo, ServerCtx, ServerMsg, ServerRef,
 };
-pub use signal::Message;
+pub use signal::{DownMsg, ExitMsg, Message};

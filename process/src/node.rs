@@ -12,7 +12,7 @@ use crate::cell::{AnyCell, Cell};
 use crate::error::{NodeError, RegisterError, SendError};
 use crate::exit::Exit;
 use crate::pid::{NodeId, Pid, Ref};
-use crate::signal::{Message, Signal, Watcher};
+use crate::signal::{Signal, Watcher};
 use crate::table::Table;
 
 /// Default process limit, as the BEAM's `+P` default (R-PROC-1).
@@ -291,17 +291,6 @@ impl Node {
             Watcher::Waiter(tx) => {
                 let _ = tx.send(reason);
             }
-        }
-    }
-}
-
-/// Used by `Message::Down` consumers that want to match a monitor's reference.
-impl<M> Message<M> {
-    /// The monitor reference, if this is a `DOWN`.
-    pub fn down_ref(&self) -> Option<Ref> {
-        match self {
-            Message::Down { mref, .. } => Some(*mref),
-            _ => None,
         }
     }
 }

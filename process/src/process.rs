@@ -231,7 +231,7 @@ fn handle_signal<M: Send + 'static>(node: &Node, cell: &Cell<M>, sig: Signal) ->
                 ExitAction::Deliver => {
                     let _ = cell
                         .mailbox
-                        .push_data_unchecked(Message::Exit { from, reason });
+                        .push_data_unchecked(Message::exit(from, reason));
                     None
                 }
             }
@@ -257,7 +257,7 @@ fn handle_signal<M: Send + 'static>(node: &Node, cell: &Cell<M>, sig: Signal) ->
             if core.relations(|r| r.monitors.remove(&mref)).is_some() {
                 let _ = cell
                     .mailbox
-                    .push_data_unchecked(Message::Down { mref, pid, reason });
+                    .push_data_unchecked(Message::down(mref, pid, reason));
             }
             let _ = node;
             None

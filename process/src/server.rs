@@ -6,6 +6,7 @@ use std::panic::AssertUnwindSafe;
 use std::sync::Arc;
 use std::time::Duration;
 
+use beamish_mailbox::TrySendError;
 use futures::FutureExt;
 use tokio::sync::oneshot;
 
@@ -278,16 +279,23 @@ async fn call_until<S: GenServer>(
     }
     let (tx, rx) = oneshot::channel();
     let msg = Message::Msg(ServerMsg::Call(request, ReplyTo { tx, caller }));
-    // A bounded mailbox makes the caller wait for room, within the same deadline.
-    let sent = match deadline {
-        Some(d) => match tokio::time::timeout_at(d, cell.mailbox.send(msg)).await {
-            Ok(r) => r,
-            Err(_) => return Err(CallError::Timeout),
-        },
-        None => cell.mailbox.send(msg).await,
-    };
-    if sent.is_err() {
-        return Err(CallError::NoProc);
+    // The common case, room in the mailbox, costs no timer; only a full bounded mailbox makes
+    // the caller wait for room, within the same deadline.
+    match cell.mailbox.try_send(msg) {
+        Ok(()) => {}
+        Err(TrySendError::Full(msg)) => {
+            let sent = match deadline {
+                Some(d) => match tokio::time::timeout_at(d, cell.mailbox.send(msg)).await {
+                    Ok(r) => r,
+                    Err(_) => return Err(CallError::Timeout),
+                },
+                None => cell.mailbox.send(msg).await,
+            };
+            if sent.is_err() {
+                return Err(CallError::NoProc);
+            }
+        }
+        Err(_) => return Err(CallError::NoProc),
     }
     let reply = match deadline {
         Some(d) => match tokio::time::timeout_at(d, rx).await {
@@ -357,10 +365,10 @@ async fn run<S: GenServer>(
     loop {
         let msg = ctx.recv().await;
         let outcome = match msg {
-            Message::Exit { from, reason } if Some(from) == ctx.parent() => {
+            Message::Exit(e) if Some(e.from) == ctx.parent() => {
                 // R-GS-7: an exit from the parent while trapping: terminate, then exit with
                 // the parent's reason.
-                Ok(Err(reason))
+                Ok(Err(e.reason))
             }
             Message::Msg(ServerMsg::Call(request, from)) => {
                 AssertUnwindSafe(handle_call(&mut state, request, from, &mut ctx))
@@ -377,13 +385,13 @@ async fn run<S: GenServer>(
                     .catch_unwind()
                     .await
             }
-            Message::Exit { from, reason } => {
-                AssertUnwindSafe(state.handle_info(Message::Exit { from, reason }, &mut ctx))
-                    .catch_unwind()
-                    .await
-            }
-            Message::Down { mref, pid, reason } => {
-                AssertUnwindSafe(state.handle_info(Message::Down { mref, pid, reason }, &mut ctx))
+            other @ (Message::Exit(_) | Message::Down(_)) => {
+                let other = match other {
+                    Message::Exit(e) => Message::Exit(e),
+                    Message::Down(d) => Message::Down(d),
+                    Message::Msg(_) => unreachable!("matched above"),
+                };
+                AssertUnwindSafe(state.handle_info(other, &mut ctx))
                     .catch_unwind()
                     .await
             }
