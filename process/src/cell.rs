@@ -8,6 +8,7 @@ use std::sync::{Arc, Mutex, MutexGuard, OnceLock};
 use beamish_mailbox::{Capacity, Closed, Mailbox};
 
 use crate::exit::Exit;
+use crate::node::Node;
 use crate::pid::{Pid, Ref};
 use crate::signal::{Message, Signal, Watcher};
 
@@ -121,17 +122,20 @@ impl Core {
     }
 }
 
-/// A process's shared cell: its core and its typed mailbox.
+/// A process's shared cell: its core, its typed mailbox, and its node.
 pub(crate) struct Cell<M> {
     pub(crate) core: Core,
     pub(crate) mailbox: Mailbox<Signal, Message<M>>,
+    /// The node the process runs on: for signals at termination, and for callers' timers.
+    pub(crate) node: Node,
 }
 
 impl<M> Cell<M> {
-    pub(crate) fn new(core: Core, capacity: Capacity) -> Cell<M> {
+    pub(crate) fn new(core: Core, capacity: Capacity, node: Node) -> Cell<M> {
         Cell {
             core,
             mailbox: Mailbox::new(capacity),
+            node,
         }
     }
 }

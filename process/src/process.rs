@@ -106,15 +106,14 @@ where
     let kind = spec.kind;
     let cell = inner.table.insert_with(|serial| {
         let core = Core::new(node.pid_for(serial), kind, relations);
-        Arc::new(Cell::<M>::new(core, capacity))
+        Arc::new(Cell::<M>::new(core, capacity, node.clone()))
     });
     if spec.opts.trap_exit {
         cell.core.trap_exit.store(true, Ordering::Relaxed);
     }
-    let ctx = Ctx::new(node.clone(), cell.clone());
+    let ctx = Ctx::new(cell.clone());
     let fut = ProcessFuture {
         cell: cell.clone(),
-        node: node.clone(),
         registered: false,
         body: Body::Start { f: body, ctx },
     };
@@ -140,7 +139,6 @@ pin_project_lite::pin_project! {
     /// catches panics, and terminates it.
     struct ProcessFuture<M, F, Fut> {
         cell: Arc<Cell<M>>,
-        node: Node,
         // The task's waker is handed to the mailbox once: a tokio task's waker never changes.
         registered: bool,
         #[pin]
@@ -171,8 +169,8 @@ where
         core.set_status(Status::Running);
 
         while let Some(sig) = this.cell.mailbox.take_control() {
-            if let Some(reason) = handle_signal(this.node, this.cell, sig) {
-                finish(this.node, this.cell, this.body, reason);
+            if let Some(reason) = handle_signal(this.cell, sig) {
+                finish(this.cell, this.body, reason);
                 return Poll::Ready(());
             }
         }
@@ -198,13 +196,12 @@ where
             Ok(Poll::Ready(reason)) => reason,
             Err(payload) => Exit::from_panic(&*payload),
         };
-        finish(this.node, this.cell, this.body, reason);
+        finish(this.cell, this.body, reason);
         Poll::Ready(())
     }
 }
 
 fn finish<M: Send + 'static, F, Fut>(
-    node: &Node,
     cell: &Cell<M>,
     mut body: Pin<&mut Body<M, F, Fut>>,
     reason: Exit,
@@ -216,11 +213,11 @@ fn finish<M: Send + 'static, F, Fut>(
     let _ = core.exit_reason.set(reason.clone());
     // (2) Drop the user's state in place. A panicking destructor must not escape either.
     let _ = catch_unwind(AssertUnwindSafe(|| body.set(Body::Done)));
-    terminate(node, cell, reason);
+    terminate(cell, reason);
 }
 
 /// Applies one control signal. Returns the exit reason if the signal ends the process.
-fn handle_signal<M: Send + 'static>(node: &Node, cell: &Cell<M>, sig: Signal) -> Option<Exit> {
+fn handle_signal<M: Send + 'static>(cell: &Cell<M>, sig: Signal) -> Option<Exit> {
     let core = &cell.core;
     match sig {
         Signal::Exit { from, reason, link } => {
@@ -259,7 +256,6 @@ fn handle_signal<M: Send + 'static>(node: &Node, cell: &Cell<M>, sig: Signal) ->
                     .mailbox
                     .push_data_unchecked(Message::down(mref, pid, reason));
             }
-            let _ = node;
             None
         }
     }
@@ -267,7 +263,8 @@ fn handle_signal<M: Send + 'static>(node: &Node, cell: &Cell<M>, sig: Signal) ->
 
 /// The end of a process, after its state is dropped: release the name, close the mailbox,
 /// answer what arrived before the close, tell links and monitors, leave the table.
-fn terminate<M: Send + 'static>(node: &Node, cell: &Cell<M>, reason: Exit) {
+fn terminate<M: Send + 'static>(cell: &Cell<M>, reason: Exit) {
+    let node = &cell.node;
     let core = &cell.core;
     let me = core.pid;
     let rel = core.take_relations();

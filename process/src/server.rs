@@ -3,7 +3,9 @@
 use std::fmt;
 use std::future::Future;
 use std::panic::AssertUnwindSafe;
+use std::pin::Pin;
 use std::sync::Arc;
+use std::task::Poll;
 use std::time::Duration;
 
 use beamish_mailbox::TrySendError;
@@ -298,9 +300,9 @@ async fn call_until<S: GenServer>(
         Err(_) => return Err(CallError::NoProc),
     }
     let reply = match deadline {
-        Some(d) => match tokio::time::timeout_at(d, rx).await {
-            Ok(r) => r,
-            Err(_) => return Err(CallError::Timeout),
+        Some(d) => match wait_reply(&cell.node, rx, d).await {
+            Some(r) => r,
+            None => return Err(CallError::Timeout),
         },
         None => rx.await,
     };
@@ -322,6 +324,31 @@ async fn call_until<S: GenServer>(
             Err(CallError::Exit(reason))
         }
     }
+}
+
+/// Waits for a reply until `deadline`; `None` on timeout. The timer is taken only if the
+/// reply is not already there, and goes back to the node's pool afterwards.
+async fn wait_reply<R>(
+    node: &Node,
+    mut rx: oneshot::Receiver<R>,
+    deadline: tokio::time::Instant,
+) -> Option<Result<R, oneshot::error::RecvError>> {
+    let mut timer = None;
+    let out = std::future::poll_fn(|cx| {
+        if let Poll::Ready(r) = Pin::new(&mut rx).poll(cx) {
+            return Poll::Ready(Some(r));
+        }
+        let t = timer.get_or_insert_with(|| node.take_timer(deadline));
+        match t.as_mut().poll(cx) {
+            Poll::Ready(()) => Poll::Ready(None),
+            Poll::Pending => Poll::Pending,
+        }
+    })
+    .await;
+    if let Some(t) = timer {
+        node.give_timer(t);
+    }
+    out
 }
 
 async fn wait_for_exit<M: Send + 'static>(cell: &Arc<Cell<M>>, pid: Pid) -> Exit {

@@ -15,7 +15,7 @@ use slab::Slab;
 use crate::cell::AnyCell;
 
 const SHARD_BITS: u32 = 6;
-const SHARDS: usize = 1 << SHARD_BITS;
+pub(crate) const SHARDS: usize = 1 << SHARD_BITS;
 const INDEX_MASK: u64 = (1 << (32 - SHARD_BITS)) - 1;
 
 struct Shard {
@@ -30,7 +30,7 @@ pub(crate) struct Table {
 
 /// Hands each thread its own home shard, so that the spawns of one worker thread take a lock
 /// no other worker takes (except for lookups of those pids).
-fn home_shard() -> usize {
+pub(crate) fn home_shard() -> usize {
     static NEXT_THREAD: AtomicUsize = AtomicUsize::new(0);
     thread_local! {
         static HOME: StdCell<usize> = const { StdCell::new(usize::MAX) };
