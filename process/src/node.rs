@@ -63,8 +63,11 @@ pub(crate) struct NodeInner {
     names: Mutex<HashMap<Arc<str>, Pid, ahash::RandomState>>,
     pub(crate) rt: tokio::runtime::Handle,
     /// Call timers kept for reuse, per home shard of the calling thread (see `take_timer`).
-    timers: Box<[Mutex<Vec<Pin<Box<Sleep>>>>]>,
+    timers: Box<[Mutex<Vec<CallTimer>>]>,
 }
+
+/// A reusable call timer.
+type CallTimer = Pin<Box<Sleep>>;
 
 /// Timers kept per shard; more than this are simply dropped.
 const TIMERS_PER_SHARD: usize = 32;
