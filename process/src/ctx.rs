@@ -10,7 +10,7 @@ use std::time::Duration;
 use beamish_mailbox::Inbox;
 
 use crate::addr::Addr;
-use crate::cell::Cell;
+use crate::cell::{Cell, Kind};
 use crate::error::SpawnError;
 use crate::exit::{Exit, IntoExit};
 use crate::node::Node;
@@ -28,7 +28,7 @@ pub struct Ctx<M> {
 impl<M> fmt::Debug for Ctx<M> {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.debug_struct("Ctx")
-            .field("pid", &self.cell.core.pid)
+            .field("pid", &self.cell.pid())
             .finish()
     }
 }
@@ -43,7 +43,7 @@ impl<M: Send + 'static> Ctx<M> {
 
     /// This process's pid (`self()`).
     pub fn pid(&self) -> Pid {
-        self.cell.core.pid
+        self.cell.pid()
     }
 
     /// A typed handle to this process, to hand to others.
@@ -237,7 +237,7 @@ impl<M: Send + 'static> Ctx<M> {
 
     // ---- spawning --------------------------------------------------------------------
 
-    fn spec(&self, kind: &'static str, link: bool, opts: SpawnOpts) -> SpawnSpec {
+    fn spec(&self, kind: Kind, link: bool, opts: SpawnOpts) -> SpawnSpec {
         SpawnSpec {
             opts,
             kind,
@@ -257,7 +257,7 @@ impl<M: Send + 'static> Ctx<M> {
     {
         spawn(
             &self.cell.node,
-            self.spec("process", false, SpawnOpts::default()),
+            self.spec(Kind::Process, false, SpawnOpts::default()),
             body,
         )
     }
@@ -287,12 +287,12 @@ impl<M: Send + 'static> Ctx<M> {
         Fut: Future + Send + 'static,
         Fut::Output: IntoExit,
     {
-        self.spawn_kind("process", opts, link, body)
+        self.spawn_kind(Kind::Process, opts, link, body)
     }
 
     pub(crate) fn spawn_kind<N, F, Fut>(
         &self,
-        kind: &'static str,
+        kind: Kind,
         opts: SpawnOpts,
         link: bool,
         body: F,
@@ -321,7 +321,7 @@ impl<M: Send + 'static> Ctx<M> {
         // The monitor exists before the child runs: a child that dies at once still reports
         // its real reason, not `noproc`.
         let mref = self.cell.node.make_ref();
-        let mut spec = self.spec("process", false, SpawnOpts::default());
+        let mut spec = self.spec(Kind::Process, false, SpawnOpts::default());
         spec.monitor = Some((mref, self.pid()));
         let addr = spawn(&self.cell.node, spec, body)?;
         self.cell

@@ -11,7 +11,7 @@ use std::task::{Context, Poll};
 use beamish_mailbox::Capacity;
 
 use crate::addr::Addr;
-use crate::cell::{AnyCell, Cell, Core, Relations, Status};
+use crate::cell::{AnyCell, Cell, Core, Kind, Relations, Status};
 use crate::ctx::Ctx;
 use crate::error::SpawnError;
 use crate::exit::{Exit, IntoExit};
@@ -56,7 +56,7 @@ pub struct SpawnOpts {
 /// Everything the spawn path needs besides the body.
 pub(crate) struct SpawnSpec {
     pub(crate) opts: SpawnOpts,
-    pub(crate) kind: &'static str,
+    pub(crate) kind: Kind,
     /// Link to this (spawning) process, atomically with the spawn.
     pub(crate) link: Option<Pid>,
     /// Monitored by this (spawning) process under this reference, atomically with the spawn.
@@ -66,7 +66,7 @@ pub(crate) struct SpawnSpec {
 }
 
 impl SpawnSpec {
-    pub(crate) fn top(kind: &'static str, opts: SpawnOpts) -> SpawnSpec {
+    pub(crate) fn top(kind: Kind, opts: SpawnOpts) -> SpawnSpec {
         SpawnSpec {
             opts,
             kind,
@@ -165,7 +165,7 @@ where
             *this.registered = true;
         }
         let core = &this.cell.core;
-        let _current = CurrentGuard::enter(core.pid);
+        let _current = CurrentGuard::enter(this.cell.pid());
         core.set_status(Status::Running);
 
         while let Some(sig) = this.cell.mailbox.take_control() {
@@ -222,7 +222,7 @@ fn handle_signal<M: Send + 'static>(cell: &Cell<M>, sig: Signal) -> Option<Exit>
     match sig {
         Signal::Exit { from, reason, link } => {
             let linked = link && core.relations(|r| r.links.remove(&from));
-            match exit_action(&reason, from == core.pid, link, linked, core.trapping()) {
+            match exit_action(&reason, from == cell.pid(), link, linked, core.trapping()) {
                 ExitAction::Ignore => None,
                 ExitAction::Die(r) => Some(r),
                 ExitAction::Deliver => {
@@ -266,7 +266,7 @@ fn handle_signal<M: Send + 'static>(cell: &Cell<M>, sig: Signal) -> Option<Exit>
 fn terminate<M: Send + 'static>(cell: &Cell<M>, reason: Exit) {
     let node = &cell.node;
     let core = &cell.core;
-    let me = core.pid;
+    let me = cell.pid();
     let rel = core.take_relations();
     // (3) R-LNK-2: the name goes before the exit signals.
     if let Some(name) = rel.as_ref().and_then(|r| r.name.as_ref()) {
@@ -354,7 +354,11 @@ impl Node {
         Fut: Future + Send + 'static,
         Fut::Output: IntoExit,
     {
-        spawn(self, SpawnSpec::top("process", SpawnOpts::default()), body)
+        spawn(
+            self,
+            SpawnSpec::top(Kind::Process, SpawnOpts::default()),
+            body,
+        )
     }
 
     /// Spawns a process with options, from outside any process.
@@ -365,6 +369,6 @@ impl Node {
         Fut: Future + Send + 'static,
         Fut::Output: IntoExit,
     {
-        spawn(self, SpawnSpec::top("process", opts), body)
+        spawn(self, SpawnSpec::top(Kind::Process, opts), body)
     }
 }

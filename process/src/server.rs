@@ -13,7 +13,7 @@ use futures::FutureExt;
 use tokio::sync::oneshot;
 
 use crate::addr::Addr;
-use crate::cell::Cell;
+use crate::cell::{Cell, Kind};
 use crate::ctx::Ctx;
 use crate::error::{CallError, SendError, StartError};
 use crate::exit::Exit;
@@ -274,7 +274,7 @@ async fn call_until<S: GenServer>(
     request: S::Call,
     deadline: Option<tokio::time::Instant>,
 ) -> Result<S::Reply, CallError> {
-    let server = cell.core.pid;
+    let server = cell.pid();
     let caller = current_pid();
     if caller == Some(server) {
         return Err(CallError::CallingSelf);
@@ -457,7 +457,7 @@ impl Node {
     pub async fn start<S: GenServer>(&self, server: S) -> Result<ServerRef<S>, StartError> {
         start(
             self,
-            SpawnSpec::top("gen_server", SpawnOpts::default()),
+            SpawnSpec::top(Kind::GenServer, SpawnOpts::default()),
             server,
         )
         .await
@@ -469,7 +469,7 @@ impl Node {
         opts: SpawnOpts,
         server: S,
     ) -> Result<ServerRef<S>, StartError> {
-        start(self, SpawnSpec::top("gen_server", opts), server).await
+        start(self, SpawnSpec::top(Kind::GenServer, opts), server).await
     }
 }
 
@@ -488,7 +488,7 @@ impl<M: Send + 'static> Ctx<M> {
         server: S,
     ) -> Result<ServerRef<S>, StartError> {
         let (started, result) = oneshot::channel();
-        let addr = self.spawn_kind("gen_server", opts, true, move |ctx| {
+        let addr = self.spawn_kind(Kind::GenServer, opts, true, move |ctx| {
             run(server, ctx, started)
         })?;
         finish_start(addr, result).await

@@ -19,7 +19,8 @@ pub(crate) const SHARDS: usize = 1 << SHARD_BITS;
 const INDEX_MASK: u64 = (1 << (32 - SHARD_BITS)) - 1;
 
 struct Shard {
-    slots: Slab<(u64, Arc<dyn AnyCell>)>,
+    /// A slot's serial is in its cell, so a slot costs only the pointer.
+    slots: Slab<Arc<dyn AnyCell>>,
     /// Inserts so far; the low 32 bits are the next generation.
     inserts: u64,
 }
@@ -83,14 +84,14 @@ impl Table {
         assert!(index <= INDEX_MASK, "process table shard full");
         let serial = (generation << 32) | (index << SHARD_BITS) | i as u64;
         let cell = make(serial);
-        entry.insert((serial, cell.clone()));
+        entry.insert(cell.clone());
         cell
     }
 
     pub(crate) fn get(&self, serial: u64) -> Option<Arc<dyn AnyCell>> {
         let (shard, index) = split(serial);
         match self.shard(shard).slots.get(index) {
-            Some((s, cell)) if *s == serial => Some(cell.clone()),
+            Some(cell) if cell.core().pid.serial() == serial => Some(cell.clone()),
             _ => None,
         }
     }
@@ -100,7 +101,7 @@ impl Table {
         let removed = {
             let mut shard = self.shard(shard);
             match shard.slots.get(index) {
-                Some((s, _)) if *s == serial => Some(shard.slots.remove(index)),
+                Some(cell) if cell.core().pid.serial() == serial => Some(shard.slots.remove(index)),
                 _ => None,
             }
         };
@@ -112,7 +113,7 @@ impl Table {
     pub(crate) fn snapshot(&self) -> Vec<Arc<dyn AnyCell>> {
         let mut out = Vec::new();
         for i in 0..SHARDS {
-            out.extend(self.shard(i).slots.iter().map(|(_, (_, c))| c.clone()));
+            out.extend(self.shard(i).slots.iter().map(|(_, c)| c.clone()));
         }
         out
     }
