@@ -391,38 +391,9 @@ async fn run<S: GenServer>(
     }
     loop {
         let msg = ctx.recv().await;
-        let outcome = match msg {
-            Message::Exit(e) if Some(e.from) == ctx.parent() => {
-                // R-GS-7: an exit from the parent while trapping: terminate, then exit with
-                // the parent's reason.
-                Ok(Err(e.reason))
-            }
-            Message::Msg(ServerMsg::Call(request, from)) => {
-                AssertUnwindSafe(handle_call(&mut state, request, from, &mut ctx))
-                    .catch_unwind()
-                    .await
-            }
-            Message::Msg(ServerMsg::Cast(m)) => {
-                AssertUnwindSafe(state.handle_cast(m, &mut ctx))
-                    .catch_unwind()
-                    .await
-            }
-            Message::Msg(ServerMsg::Info(m)) => {
-                AssertUnwindSafe(state.handle_info(Message::Msg(m), &mut ctx))
-                    .catch_unwind()
-                    .await
-            }
-            other @ (Message::Exit(_) | Message::Down(_)) => {
-                let other = match other {
-                    Message::Exit(e) => Message::Exit(e),
-                    Message::Down(d) => Message::Down(d),
-                    Message::Msg(_) => unreachable!("matched above"),
-                };
-                AssertUnwindSafe(state.handle_info(other, &mut ctx))
-                    .catch_unwind()
-                    .await
-            }
-        };
+        let outcome = AssertUnwindSafe(dispatch(&mut state, msg, &mut ctx))
+            .catch_unwind()
+            .await;
         let reason = match outcome {
             Ok(Ok(())) => continue,
             Ok(Err(reason)) => reason,
@@ -432,6 +403,26 @@ async fn run<S: GenServer>(
             .catch_unwind()
             .await;
         return reason;
+    }
+}
+
+/// Hands one message to the right callback.
+async fn dispatch<S: GenServer>(
+    state: &mut S,
+    msg: Message<ServerMsg<S>>,
+    ctx: &mut ServerCtx<S>,
+) -> Result<(), Exit> {
+    match msg {
+        Message::Msg(ServerMsg::Call(request, from)) => {
+            handle_call(state, request, from, ctx).await
+        }
+        Message::Msg(ServerMsg::Cast(m)) => state.handle_cast(m, ctx).await,
+        Message::Msg(ServerMsg::Info(m)) => state.handle_info(Message::Msg(m), ctx).await,
+        // R-GS-7: an exit from the parent while trapping: terminate, then exit with the
+        // parent's reason.
+        Message::Exit(e) if Some(e.from) == ctx.parent() => Err(e.reason),
+        Message::Exit(e) => state.handle_info(Message::Exit(e), ctx).await,
+        Message::Down(d) => state.handle_info(Message::Down(d), ctx).await,
     }
 }
 
