@@ -1,0 +1,140 @@
+//! beamish: Erlang/OTP's failure model and concurrency in Rust, on tokio.
+//!
+//! Programs are made of many small **processes**: tokio tasks that share nothing, each with a
+//! mailbox, an identity ([`Pid`]) and an exit reason ([`Exit`]). They talk only by messages.
+//! When one fails, even by panicking, only that process ends; the failure then travels along
+//! the relations you declared, by OTP's rules:
+//!
+//! * a **monitor** tells the watcher why the process ended (a `DOWN` message);
+//! * a **link** takes the linked process down with the same reason, unless it *traps exits*:
+//!   then the exit signal arrives as a [`Message::Exit`](prelude::Message::Exit) and it
+//!   carries on. Supervisors are built from that.
+//!
+//! On top of plain processes, [`GenServer`](prelude::GenServer) is OTP's `gen_server`: a
+//! process that owns a state and handles calls (with timeouts), casts and plain messages, one
+//! at a time. Exit reasons and rules are named as in Erlang/OTP (`normal`, `shutdown`,
+//! `killed`, `noproc`, ...), so that an Erlang user reads them at once.
+//!
+//! This crate is a facade: it re-exports the beamish crates, one module each, plus a
+//! [`prelude`] of the names nearly every program needs. It holds no logic of its own.
+//!
+//! # Crates
+//!
+//! | module       | crate                | what it holds                                         |
+//! |--------------|----------------------|-------------------------------------------------------|
+//! | [`process`]  | `beamish-process`    | [`Node`], spawn, links, monitors, exits, `GenServer`  |
+//! | [`mailbox`]  | `beamish-mailbox`    | the two-lane mailbox, selective receive, capacity     |
+//! | `supervisor` | `beamish-supervisor` | planned: restart strategies and intensity             |
+//! | `registry`   | `beamish-registry`   | planned: name registries beyond the node's own        |
+//! | `dist`       | `beamish-dist`       | planned: distribution, pids and monitors across nodes |
+//! | `pubsub`     | `beamish-pubsub`     | planned: process groups, publish/subscribe            |
+//! | `flow`       | `beamish-flow`       | planned: demand-driven pipelines (GenStage-like)      |
+//! | `telemetry`  | `beamish-telemetry`  | planned: the events the other crates emit             |
+//!
+//! The planned crates will appear here as modules, the optional ones behind one facade feature
+//! each.
+//!
+//! # Example
+//!
+//! A counter server, a crash seen by a monitor, and a link that takes one process down while a
+//! process that traps exits receives the exit signal as a message.
+//!
+//! ```
+//! use beamish::prelude::*;
+//!
+//! #[derive(Default)]
+//! struct Counter(u64);
+//!
+//! impl GenServer for Counter {
+//!     type Call = (); // "what is the count?"
+//!     type Reply = u64;
+//!     type Cast = u64; // "add this much"
+//!     type Info = ();
+//!
+//!     async fn handle_call(&mut self, _: (), _: Caller<'_, u64>, _: &mut ServerCtx<Self>)
+//!         -> Result<Reply<u64>, Exit> {
+//!         Ok(Reply::Now(self.0))
+//!     }
+//!
+//!     async fn handle_cast(&mut self, n: u64, _: &mut ServerCtx<Self>) -> Result<(), Exit> {
+//!         self.0 += n;
+//!         Ok(())
+//!     }
+//! }
+//!
+//! #[tokio::main]
+//! async fn main() -> Result<(), Box<dyn std::error::Error>> {
+//!     let node = Node::start_default()?;
+//!
+//!     // A GenServer: casts do not wait; a call waits for the reply (5 s timeout by default).
+//!     let counter = node.start(Counter::default()).await?;
+//!     counter.cast(1);
+//!     counter.cast(2);
+//!     assert_eq!(counter.call(()).await?, 3);
+//!
+//!     // A process that panics on its first message. A monitor sees why it ended; nothing
+//!     // else is disturbed.
+//!     let crasher = node.spawn(|mut ctx: Ctx<&'static str>| async move {
+//!         if let Message::Msg(m) = ctx.recv().await {
+//!             panic!("{m}");
+//!         }
+//!     })?;
+//!     let down = node.monitor(crasher.pid());
+//!     crasher.send("boom")?;
+//!     assert_eq!(down.await, Exit::Panic("boom".into()));
+//!     assert_eq!(counter.call(()).await?, 3);
+//!
+//!     // Links: `worker` is linked to a process that crashes, so it goes down with the same
+//!     // reason. `guard` is linked to `worker` but traps exits: the exit signal arrives as a
+//!     // message and `guard` stays alive.
+//!     let (report, reported) = tokio::sync::oneshot::channel();
+//!     let guard = node.spawn(|mut ctx: Ctx<()>| async move {
+//!         ctx.trap_exit(true);
+//!         let worker = ctx.spawn_link(|mut ctx: Ctx<()>| async move {
+//!             let crasher = ctx.spawn_link(|mut ctx: Ctx<&'static str>| async move {
+//!                 if let Message::Msg(m) = ctx.recv().await {
+//!                     panic!("{m}");
+//!                 }
+//!             })?;
+//!             crasher.send("disk on fire")?;
+//!             // The crash's exit signal ends this process at this `.await`.
+//!             ctx.recv().await;
+//!             Ok::<(), Exit>(())
+//!         })?;
+//!         if let Message::Exit(exit) = ctx.recv().await {
+//!             let _ = report.send((exit.from == worker.pid(), exit.reason));
+//!         }
+//!         // Still alive: wait for a message to stop.
+//!         ctx.recv().await;
+//!         Ok::<(), Exit>(())
+//!     })?;
+//!     let (from_worker, reason) = reported.await?;
+//!     assert!(from_worker);
+//!     assert_eq!(reason, Exit::Panic("disk on fire".into()));
+//!     assert!(node.is_alive(guard.pid()));
+//!
+//!     let guard_down = node.monitor(guard.pid());
+//!     guard.send(())?;
+//!     assert_eq!(guard_down.await, Exit::Normal);
+//!     Ok(())
+//! }
+//! ```
+//!
+//! A process's body returns its exit reason: `()` is [`Exit::Normal`], and a
+//! `Result<(), E>` lets the body use `?` with any error that converts into an [`Exit`].
+#![forbid(unsafe_code)]
+
+pub use beamish_mailbox as mailbox;
+pub use beamish_process as process;
+
+pub use beamish_process::{Exit, Node, Pid};
+
+/// The names nearly every beamish program needs: `use beamish::prelude::*;`.
+///
+/// Everything else lives in the crate modules, [`process`] and [`mailbox`].
+pub mod prelude {
+    pub use beamish_process::{
+        Addr, CallError, Caller, Ctx, Exit, GenServer, Message, Node, NodeConfig, Pid, Ref, Reply,
+        ReplyTo, SendError, ServerCtx, ServerRef, SpawnError, SpawnOpts,
+    };
+}
