@@ -470,10 +470,9 @@ async fn links(node: &Node, expected_panics: &mut usize) -> Result<ServerRef<Gua
     ensure(reason_a == reason_b, || {
         format!("a ended with {reason_a}, expected b's reason {reason_b}")
     })?;
-    event("b", b_pid, &format!("crashed:   {reason_b}"));
-    event(
+    fact("b", &format!("crashed:   {reason_b}"));
+    fact(
         "a, linked to b",
-        a.pid(),
         &format!("went down: {reason_a}  (b's reason, over the link)"),
     );
 
@@ -504,19 +503,14 @@ async fn links(node: &Node, expected_panics: &mut usize) -> Result<ServerRef<Gua
     ensure(guardian.is_alive(), || {
         "the guardian died with its worker".into()
     })?;
-    event(
-        "w, linked to guardian",
-        worker.pid(),
-        &format!("crashed:   {worker_reason}"),
-    );
-    event(
-        "guardian, traps exits",
-        guardian.pid(),
-        &format!("got Message::Exit(ExitMsg {{ from: {from}, reason: {reason} }})"),
+    fact(&format!("w {from}"), &format!("crashed:   {worker_reason}"));
+    fact(
+        "guardian, linked to w",
+        &format!("traps exits, got Message::Exit from {from}: {reason}"),
     );
     fact(
         "",
-        &format!("{:<16} and lives on: that came as the reply to a call", ""),
+        "and lives on: that message came back as the reply to a call",
     );
     Ok(guardian)
 }
@@ -536,10 +530,9 @@ async fn kill(node: &Node, guardian: ServerRef<Guardian>) -> Result<()> {
     ensure(from == node.pid() && reason == Exit::Shutdown, || {
         format!("exit(guardian, shutdown) was trapped as {{ from: {from}, reason: {reason} }}")
     })?;
-    event(
+    fact(
         "exit(guardian, shutdown)",
-        guardian.pid(),
-        &format!("trapped: Message::Exit(ExitMsg {{ from: {from} (the node), reason: {reason} }})"),
+        &format!("trapped, got Message::Exit from {from} (the node): {reason}"),
     );
 
     node.exit(guardian.pid(), Exit::Kill);
@@ -547,18 +540,16 @@ async fn kill(node: &Node, guardian: ServerRef<Guardian>) -> Result<()> {
     ensure(reason == Exit::Killed, || {
         format!("the killed guardian ended with {reason}")
     })?;
-    event(
+    fact(
         "exit(guardian, kill)",
-        guardian.pid(),
-        &format!("not trapped: {reason}"),
+        &format!("not trapped, exit: {reason}"),
     );
     let reason = within("the worker's exit", down_worker).await?;
     ensure(reason == Exit::Killed, || {
         format!("the guardian's linked worker ended with {reason}, expected killed")
     })?;
-    event(
+    fact(
         "its linked worker",
-        worker.pid(),
         &format!("went down: {reason}  (links carry killed, not kill)"),
     );
     Ok(())
@@ -617,11 +608,6 @@ fn figure(label: &str, amount: &str, took: Option<Duration>, rate: &str) {
 fn fact(label: &str, text: &str) {
     let line = format!("   {label:<26} {text}");
     println!("{}", line.trim_end());
-}
-
-/// An observation about one process.
-fn event(label: &str, pid: Pid, text: &str) {
-    fact(label, &format!("{:<16} {text}", pid.to_string()));
 }
 
 fn ensure(ok: bool, problem: impl FnOnce() -> String) -> Result<()> {
