@@ -158,11 +158,11 @@ impl Report {
                 continue;
             };
             out.push_str(&format!(
-                "\n{}: {} ({}), medians of {} rounds\n",
+                "\n{}: {} ({}), medians of {}\n",
                 case.label(),
                 primary.unit,
                 primary.direction(),
-                self.rounds
+                rounds(self.rounds)
             ));
             let mut header = vec![
                 "system".to_owned(),
@@ -285,10 +285,10 @@ impl Report {
     pub(crate) fn legend(&self) -> String {
         let reference = self.reference().map_or("-", plan::display_name);
         format!(
-            "Medians of {} interleaved rounds, each run in its own OS process. In parentheses: \
+            "Medians of {} (systems interleaved), each run in its own OS process. In parentheses: \
              performance relative to {reference} (above 1 = better than {reference}, whichever \
              way the metric is read: times and bytes lower, rates higher).",
-            self.rounds
+            rounds(self.rounds)
         )
     }
 
@@ -423,6 +423,15 @@ impl Report {
             "runs": runs,
             "medians": medians,
         })
+    }
+}
+
+/// `1 round`, `3 rounds`.
+pub(crate) fn rounds(n: usize) -> String {
+    if n == 1 {
+        "1 round".to_owned()
+    } else {
+        format!("{n} rounds")
     }
 }
 

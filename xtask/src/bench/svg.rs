@@ -8,7 +8,7 @@
 use std::fmt::Write as _;
 
 use super::plan;
-use super::report::{Cell, Report, number, ratio};
+use super::report::{Cell, Report, number, ratio, rounds};
 
 const BAR: f64 = 16.0;
 const GROUP_GAP: f64 = 28.0;
@@ -122,9 +122,9 @@ pub(crate) fn chart(report: &Report) -> String {
     );
     let _ = writeln!(
         s,
-        r##"<text x="{LEFT}" y="37" fill="#555">{}; medians of {} rounds</text>"##,
+        r##"<text x="{LEFT}" y="37" fill="#555">{}; medians of {}</text>"##,
         escape(&report.context.machine),
-        report.rounds
+        rounds(report.rounds)
     );
 
     // Legend, one row across the top.
