@@ -1,20 +1,45 @@
-//! Project automation for beamish, run as `cargo xtask <command>`.
+//! Project automation for beamish, run as `cargo xtask <command>` (an alias in
+//! `.cargo/config.toml`).
 //!
-//! Minimal entry point of the bench branch: only `bench` is here. The xtask branch has the full
-//! `main.rs` (ci, demo); merging adds `mod bench;` and the `"bench"` arm to it.
+//! xtask is plain Rust so that CI and developers run the very same steps with nothing to install
+//! but the toolchain; CI scripts only call these commands. See `usage` below for the commands.
 
 mod bench;
+mod ci;
+mod cmd;
+mod demo;
+mod deps;
+mod metadata;
 
 use std::process::ExitCode;
 
+/// What `cargo xtask help` prints.
+const USAGE: &str = "\
+usage: cargo xtask <command> [args]
+
+commands:
+  ci [--full]     fmt, clippy, tests, doc tests, docs and dependency rules, as CI runs them;
+                  --full adds the loom models of beamish-mailbox
+  demo [args]     run the demo example in release mode (args go to the demo)
+  bench [...]     run the benchmark suite against the peers (table and chart in target/bench/)
+  help            this text";
+
 fn main() -> ExitCode {
     let args: Vec<String> = std::env::args().skip(1).collect();
-    let result = match args.split_first() {
-        Some((command, rest)) if command == "bench" => bench::run(rest),
-        _ => {
-            eprintln!(
-                "usage: cargo xtask bench [--quick] [...]   (see `cargo xtask bench --help`)"
-            );
+    let Some((command, rest)) = args.split_first() else {
+        eprintln!("{USAGE}");
+        return ExitCode::from(2);
+    };
+    let result = match command.as_str() {
+        "ci" => ci::run(rest),
+        "demo" => demo::run(rest),
+        "bench" => bench::run(rest),
+        "help" | "-h" | "--help" => {
+            println!("{USAGE}");
+            Ok(())
+        }
+        other => {
+            eprintln!("error: unknown command `{other}`\n\n{USAGE}");
             return ExitCode::from(2);
         }
     };

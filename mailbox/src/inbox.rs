@@ -1,0 +1,167 @@
+//! The receiver's half of a mailbox: a private buffer that amortises locking.
+
+use std::collections::VecDeque;
+use std::fmt;
+use std::task::{Context, Poll};
+
+use crate::error::TryRecvError;
+use crate::mailbox::Mailbox;
+use crate::sync::Ordering;
+
+/// The single receiver's private state for one [`Mailbox`].
+///
+/// In an unbounded mailbox, `recv` takes the whole shared data queue in one swap (one lock per
+/// batch, not per message) and then serves messages from this buffer. A selective receive moves
+/// only the messages that arrived since the last look into the buffer, so repeated selective
+/// receives never copy the queue; unmatched messages keep their order (R-MBX-1).
+pub struct Inbox<D> {
+    local: VecDeque<D>,
+}
+
+impl<D> Default for Inbox<D> {
+    fn default() -> Self {
+        Self::new()
+    }
+}
+
+impl<D> fmt::Debug for Inbox<D> {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("Inbox")
+            .field("buffered", &self.local.len())
+            .finish()
+    }
+}
+
+impl<D> Inbox<D> {
+    /// An empty inbox. Allocates nothing.
+    pub const fn new() -> Self {
+        Inbox {
+            local: VecDeque::new(),
+        }
+    }
+
+    /// Messages in the private buffer (already taken from the shared queue).
+    pub fn buffered(&self) -> usize {
+        self.local.len()
+    }
+
+    fn publish<C>(&self, mb: &Mailbox<C, D>) {
+        // A plain store, not a read-modify-write: only the receiver writes this counter.
+        mb.buffered.store(self.local.len(), Ordering::Relaxed);
+    }
+
+    /// Takes the oldest data message from the private buffer, refilling it from the shared
+    /// queue when it is empty.
+    fn pop<C>(&mut self, mb: &Mailbox<C, D>) -> Result<D, TryRecvError> {
+        if let Some(d) = self.local.pop_front() {
+            self.after_take(mb);
+            return Ok(d);
+        }
+        let mut inner = mb.lock();
+        if mb.is_bounded() {
+            // Bounded: take one at a time so that room is handed to waiting senders at once.
+            if let Some(d) = inner.data.pop_front() {
+                Mailbox::wake_one_sender(&mut inner);
+                return Ok(d);
+            }
+        } else if !inner.data.is_empty() {
+            std::mem::swap(&mut inner.data, &mut self.local);
+            drop(inner);
+            let d = self.local.pop_front();
+            self.publish(mb);
+            return d.ok_or(TryRecvError::Empty);
+        }
+        Err(TryRecvError::Empty)
+    }
+
+    fn after_take<C>(&self, mb: &Mailbox<C, D>) {
+        self.publish(mb);
+        if mb.is_bounded() {
+            Mailbox::wake_one_sender(&mut mb.lock());
+        }
+    }
+
+    /// Takes the oldest data message without waiting.
+    pub fn try_recv<C>(&mut self, mb: &Mailbox<C, D>) -> Result<D, TryRecvError> {
+        match self.pop(mb) {
+            Ok(d) => Ok(d),
+            Err(_) if mb.is_closed() => Err(TryRecvError::Closed),
+            Err(e) => Err(e),
+        }
+    }
+
+    /// Polls for the oldest data message. `Ready(None)` once the mailbox is closed and empty.
+    /// When it returns `Pending`, the task is woken by the next data message (or control item).
+    pub fn poll_recv<C>(&mut self, mb: &Mailbox<C, D>, cx: &mut Context<'_>) -> Poll<Option<D>> {
+        if let Ok(d) = self.pop(mb) {
+            return Poll::Ready(Some(d));
+        }
+        let mut inner = mb.lock();
+        if !inner.data.is_empty() {
+            // Raced with a sender between our look and this lock: go round again.
+            drop(inner);
+            return self.poll_recv(mb, cx);
+        }
+        if mb.is_closed_locked(&inner) {
+            return Poll::Ready(None);
+        }
+        Mailbox::store_waker(&mut inner, cx.waker());
+        inner.data_wanted = true;
+        Poll::Pending
+    }
+
+    /// Polls for the first data message that satisfies `matches`, leaving the others queued in
+    /// their order (R-MBX-1). The predicate never runs under the mailbox lock.
+    pub fn poll_recv_matching<C>(
+        &mut self,
+        mb: &Mailbox<C, D>,
+        cx: &mut Context<'_>,
+        mut matches: impl FnMut(&D) -> bool,
+    ) -> Poll<Option<D>> {
+        let mut scanned = 0;
+        loop {
+            if let Some(i) = self.local.range(scanned..).position(&mut matches) {
+                let d = self.local.remove(scanned + i);
+                self.after_take(mb);
+                return Poll::Ready(d);
+            }
+            scanned = self.local.len();
+            let mut inner = mb.lock();
+            if inner.data.is_empty() {
+                if mb.is_closed_locked(&inner) {
+                    return Poll::Ready(None);
+                }
+                Mailbox::store_waker(&mut inner, cx.waker());
+                inner.data_wanted = true;
+                return Poll::Pending;
+            }
+            // Only the arrivals since the last look are moved; the buffer is never copied.
+            self.local.append(&mut inner.data);
+            drop(inner);
+            self.publish(mb);
+        }
+    }
+
+    /// Removes every queued data message (buffered or shared) that satisfies `matches`, and
+    /// returns how many were removed. Used, for example, to flush a `DOWN` on demonitor.
+    pub fn remove_matching<C>(
+        &mut self,
+        mb: &Mailbox<C, D>,
+        mut matches: impl FnMut(&D) -> bool,
+    ) -> usize {
+        {
+            let mut inner = mb.lock();
+            self.local.append(&mut inner.data);
+        }
+        let before = self.local.len();
+        self.local.retain(|d| !matches(d));
+        let removed = before - self.local.len();
+        self.after_take(mb);
+        removed
+    }
+
+    /// Iterates over the buffered messages (not those still in the shared queue), oldest first.
+    pub fn iter_buffered(&self) -> impl Iterator<Item = &D> {
+        self.local.iter()
+    }
+}

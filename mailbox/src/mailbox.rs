@@ -1,0 +1,363 @@
+//! The shared half of a mailbox: what senders touch.
+
+use std::collections::VecDeque;
+use std::fmt;
+use std::future::Future;
+use std::num::NonZeroUsize;
+use std::pin::Pin;
+use std::task::{Context, Poll, Waker};
+
+use crate::error::{Closed, TrySendError};
+use crate::sync::{AtomicBool, AtomicUsize, Mutex, MutexGuard, Ordering, lock};
+
+/// How many data messages a mailbox holds before senders must wait.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub enum Capacity {
+    /// No limit, like a BEAM process's mailbox (R-MBX-2). Sending never waits.
+    #[default]
+    Unbounded,
+    /// At most this many data messages are queued; `send().await` waits for room and
+    /// `try_send` fails with [`TrySendError::Full`]. The control lane is never limited.
+    Bounded(NonZeroUsize),
+}
+
+/// The shared half of a process's mailbox: a control lane, always read first, and a data lane.
+///
+/// Senders use `&Mailbox` (it is meant to live inside an `Arc` next to other per-process
+/// state); the single receiver keeps an [`Inbox`](crate::Inbox), its private buffer, and passes
+/// the mailbox to it. One mutex guards both lanes, so an item pushed to the control lane after a
+/// data message is never observed before that message has been queued (R-ORD-1), and closing is
+/// atomic with respect to every push.
+///
+/// An empty, unbounded mailbox allocates nothing: the queues grow on first use.
+pub struct Mailbox<C, D> {
+    inner: Mutex<Inner<C, D>>,
+    /// Set (under the lock) when a control item is queued, cleared when the lane is drained:
+    /// lets the receiver skip the lock when there is no control traffic, the common case.
+    control_pending: AtomicBool,
+    /// Data messages held in the receiver's private buffer, published for `len()`.
+    pub(crate) buffered: AtomicUsize,
+    capacity: Option<NonZeroUsize>,
+}
+
+pub(crate) struct Inner<C, D> {
+    pub(crate) data: VecDeque<D>,
+    /// The receiver's waker; kept across wake-ups so that a wake costs no clone.
+    waker: Option<Waker>,
+    /// The control lane and the waiting senders, allocated on first use: most processes never
+    /// see a control item or a full mailbox, and the header of an idle process stays small.
+    extra: Option<Box<Extra<C>>>,
+    /// The receiver is parked waiting for data: the next data push must wake it.
+    pub(crate) data_wanted: bool,
+    closed: bool,
+}
+
+struct Extra<C> {
+    control: VecDeque<C>,
+    /// Senders waiting for room in a bounded mailbox, oldest first.
+    send_waiters: VecDeque<(u64, Waker)>,
+    next_waiter: u64,
+}
+
+impl<C, D> Inner<C, D> {
+    fn extra(&mut self) -> &mut Extra<C> {
+        self.extra.get_or_insert_with(|| {
+            Box::new(Extra {
+                control: VecDeque::new(),
+                send_waiters: VecDeque::new(),
+                next_waiter: 0,
+            })
+        })
+    }
+
+    fn control_len(&self) -> usize {
+        self.extra.as_ref().map_or(0, |e| e.control.len())
+    }
+}
+
+/// Everything that was still queued when the mailbox closed.
+#[derive(Debug)]
+pub struct Drained<C, D> {
+    /// Control items, in arrival order.
+    pub control: VecDeque<C>,
+    /// Data messages from the shared queue, in arrival order (the receiver's private buffer is
+    /// the receiver's own business).
+    pub data: VecDeque<D>,
+}
+
+impl<C, D> Default for Mailbox<C, D> {
+    fn default() -> Self {
+        Self::new(Capacity::Unbounded)
+    }
+}
+
+impl<C, D> fmt::Debug for Mailbox<C, D> {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("Mailbox")
+            .field("len", &self.len())
+            .field("control_len", &self.control_len())
+            .field("capacity", &self.capacity)
+            .field("closed", &self.is_closed())
+            .finish()
+    }
+}
+
+impl<C, D> Mailbox<C, D> {
+    /// An empty mailbox with the given capacity for data messages.
+    pub fn new(capacity: Capacity) -> Self {
+        Mailbox {
+            inner: Mutex::new(Inner {
+                data: VecDeque::new(),
+                waker: None,
+                extra: None,
+                data_wanted: false,
+                closed: false,
+            }),
+            control_pending: AtomicBool::new(false),
+            buffered: AtomicUsize::new(0),
+            capacity: match capacity {
+                Capacity::Unbounded => None,
+                Capacity::Bounded(n) => Some(n),
+            },
+        }
+    }
+
+    /// The data capacity, if any.
+    pub fn capacity(&self) -> Capacity {
+        self.capacity.map_or(Capacity::Unbounded, Capacity::Bounded)
+    }
+
+    pub(crate) fn is_bounded(&self) -> bool {
+        self.capacity.is_some()
+    }
+
+    pub(crate) fn lock(&self) -> MutexGuard<'_, Inner<C, D>> {
+        lock(&self.inner)
+    }
+
+    /// Queues a control item (an exit signal, a link, a monitor, ...). The control lane has no
+    /// capacity limit and always wakes the receiver, whatever it is waiting for.
+    pub fn push_control(&self, item: C) -> Result<(), Closed<C>> {
+        let mut inner = self.lock();
+        if inner.closed {
+            return Err(Closed(item));
+        }
+        inner.extra().control.push_back(item);
+        self.control_pending.store(true, Ordering::Release);
+        if let Some(w) = &inner.waker {
+            w.wake_by_ref();
+        }
+        Ok(())
+    }
+
+    /// Whether control items may be queued. A cheap atomic read: `false` means the receiver can
+    /// skip [`take_control`](Self::take_control).
+    pub fn has_control(&self) -> bool {
+        self.control_pending.load(Ordering::Acquire)
+    }
+
+    /// Takes the oldest control item, if any.
+    pub fn take_control(&self) -> Option<C> {
+        if !self.has_control() {
+            return None;
+        }
+        let mut inner = self.lock();
+        let extra = inner.extra.as_mut()?;
+        let item = extra.control.pop_front();
+        if extra.control.is_empty() {
+            self.control_pending.store(false, Ordering::Release);
+        }
+        item
+    }
+
+    /// Records the receiver's waker, used to wake it for control items (always) and for data
+    /// (when it parked waiting for data). Cheap when the waker has not changed.
+    pub fn register_receiver(&self, waker: &Waker) {
+        let mut inner = self.lock();
+        Self::store_waker(&mut inner, waker);
+    }
+
+    pub(crate) fn store_waker(inner: &mut Inner<C, D>, waker: &Waker) {
+        match &inner.waker {
+            Some(w) if w.will_wake(waker) => {}
+            _ => inner.waker = Some(waker.clone()),
+        }
+    }
+
+    /// Queues a data message unless the mailbox is full or closed. Never waits.
+    pub fn try_send(&self, msg: D) -> Result<(), TrySendError<D>> {
+        let mut inner = self.lock();
+        if inner.closed {
+            return Err(TrySendError::Closed(msg));
+        }
+        if let Some(cap) = self.capacity {
+            if inner.data.len() + self.buffered.load(Ordering::Relaxed) >= cap.get() {
+                return Err(TrySendError::Full(msg));
+            }
+        }
+        Self::push_data_locked(&mut inner, msg);
+        Ok(())
+    }
+
+    /// Queues a data message ignoring the capacity: for messages the runtime itself produces
+    /// (a trapped exit, a `DOWN`), which OTP never drops for lack of room.
+    pub fn push_data_unchecked(&self, msg: D) -> Result<(), Closed<D>> {
+        let mut inner = self.lock();
+        if inner.closed {
+            return Err(Closed(msg));
+        }
+        Self::push_data_locked(&mut inner, msg);
+        Ok(())
+    }
+
+    fn push_data_locked(inner: &mut Inner<C, D>, msg: D) {
+        inner.data.push_back(msg);
+        if inner.data_wanted {
+            inner.data_wanted = false;
+            if let Some(w) = &inner.waker {
+                w.wake_by_ref();
+            }
+        }
+    }
+
+    /// Queues a data message, waiting for room if the mailbox is bounded and full.
+    /// Fails only if the mailbox is (or becomes) closed; the message is returned.
+    pub fn send(&self, msg: D) -> SendFuture<'_, C, D> {
+        SendFuture {
+            mailbox: self,
+            msg: Some(msg),
+            waiter: None,
+        }
+    }
+
+    /// Wakes the oldest sender waiting for room. Called by the receiver after it took a message
+    /// from a bounded mailbox.
+    pub(crate) fn wake_one_sender(inner: &mut Inner<C, D>) {
+        if let Some((_, w)) = inner
+            .extra
+            .as_mut()
+            .and_then(|e| e.send_waiters.pop_front())
+        {
+            w.wake();
+        }
+    }
+
+    /// Number of queued data messages (shared queue plus the receiver's private buffer).
+    pub fn len(&self) -> usize {
+        let inner = self.lock();
+        inner.data.len() + self.buffered.load(Ordering::Relaxed)
+    }
+
+    /// Whether no data message is queued.
+    pub fn is_empty(&self) -> bool {
+        self.len() == 0
+    }
+
+    /// Number of queued control items.
+    pub fn control_len(&self) -> usize {
+        self.lock().control_len()
+    }
+
+    /// Whether the mailbox has been closed.
+    pub fn is_closed(&self) -> bool {
+        self.lock().closed
+    }
+
+    pub(crate) fn is_closed_locked(&self, inner: &Inner<C, D>) -> bool {
+        inner.closed
+    }
+
+    /// Closes the mailbox: every later push fails, waiting senders wake up and get their
+    /// message back. Returns what was queued, for the terminating process to answer (links,
+    /// monitors) or drop (R-MBX-3). Closing twice returns empty queues the second time.
+    pub fn close(&self) -> Drained<C, D> {
+        let (drained, waiters) = {
+            let mut inner = self.lock();
+            inner.closed = true;
+            inner.waker = None;
+            self.control_pending.store(false, Ordering::Release);
+            let (control, waiters) = match inner.extra.take() {
+                Some(e) => (e.control, e.send_waiters),
+                None => Default::default(),
+            };
+            let drained = Drained {
+                control,
+                data: std::mem::take(&mut inner.data),
+            };
+            (drained, waiters)
+        };
+        // Woken outside the lock: a waiter's wake may run arbitrary scheduler code.
+        for (_, w) in waiters {
+            w.wake();
+        }
+        drained
+    }
+}
+
+/// Future returned by [`Mailbox::send`].
+#[must_use = "futures do nothing unless polled"]
+pub struct SendFuture<'a, C, D> {
+    mailbox: &'a Mailbox<C, D>,
+    msg: Option<D>,
+    /// Our place among the waiting senders, if we queued one.
+    waiter: Option<u64>,
+}
+
+impl<C, D> fmt::Debug for SendFuture<'_, C, D> {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("SendFuture")
+            .field("waiting", &self.waiter.is_some())
+            .finish()
+    }
+}
+
+// The future holds no self-references; it may move between polls.
+impl<C, D> Unpin for SendFuture<'_, C, D> {}
+
+impl<C, D> Future for SendFuture<'_, C, D> {
+    type Output = Result<(), Closed<D>>;
+
+    fn poll(mut self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<Self::Output> {
+        let this = &mut *self;
+        let msg = this.msg.take().expect("SendFuture polled after completion");
+        let mut inner = this.mailbox.lock();
+        if let Some(id) = this.waiter.take() {
+            inner.extra().send_waiters.retain(|(w, _)| *w != id);
+        }
+        if inner.closed {
+            return Poll::Ready(Err(Closed(msg)));
+        }
+        let full = this.mailbox.capacity.is_some_and(|cap| {
+            inner.data.len() + this.mailbox.buffered.load(Ordering::Relaxed) >= cap.get()
+        });
+        if !full {
+            Mailbox::push_data_locked(&mut inner, msg);
+            return Poll::Ready(Ok(()));
+        }
+        let extra = inner.extra();
+        let id = extra.next_waiter;
+        extra.next_waiter += 1;
+        extra.send_waiters.push_back((id, cx.waker().clone()));
+        this.waiter = Some(id);
+        this.msg = Some(msg);
+        Poll::Pending
+    }
+}
+
+impl<C, D> Drop for SendFuture<'_, C, D> {
+    fn drop(&mut self) {
+        let Some(id) = self.waiter else { return };
+        let mut inner = self.mailbox.lock();
+        if inner.closed {
+            return;
+        }
+        let waiters = &mut inner.extra().send_waiters;
+        let before = waiters.len();
+        waiters.retain(|(w, _)| *w != id);
+        if waiters.len() == before {
+            // We were woken for a free slot but give up before using it: pass the wake-up on,
+            // or the next waiting sender would sleep while there is room.
+            Mailbox::wake_one_sender(&mut inner);
+        }
+    }
+}

@@ -1,0 +1,334 @@
+//! The context a process body runs with: receive, links, monitors, exits, spawning.
+
+use std::fmt;
+use std::future::{Future, poll_fn};
+use std::sync::Arc;
+use std::sync::atomic::Ordering;
+use std::task::{Context, Poll};
+use std::time::Duration;
+
+use beamish_mailbox::Inbox;
+
+use crate::addr::Addr;
+use crate::cell::Cell;
+use crate::error::SpawnError;
+use crate::exit::{Exit, IntoExit};
+use crate::node::Node;
+use crate::pid::{Pid, Ref};
+use crate::process::{SpawnOpts, SpawnSpec, send_exit, signal_self, spawn};
+use crate::signal::{Message, Signal, Watcher};
+
+/// A process's own view of itself: its mailbox, links, monitors and exit flags. Handed to the
+/// process body at spawn; owned by the process.
+pub struct Ctx<M> {
+    node: Node,
+    cell: Arc<Cell<M>>,
+    inbox: Inbox<Message<M>>,
+}
+
+impl<M> fmt::Debug for Ctx<M> {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("Ctx")
+            .field("pid", &self.cell.core.pid)
+            .finish()
+    }
+}
+
+impl<M: Send + 'static> Ctx<M> {
+    pub(crate) fn new(node: Node, cell: Arc<Cell<M>>) -> Ctx<M> {
+        Ctx {
+            node,
+            cell,
+            inbox: Inbox::new(),
+        }
+    }
+
+    /// This process's pid (`self()`).
+    pub fn pid(&self) -> Pid {
+        self.cell.core.pid
+    }
+
+    /// A typed handle to this process, to hand to others.
+    pub fn addr(&self) -> Addr<M> {
+        Addr::from_cell(self.cell.clone())
+    }
+
+    /// The node this process runs on.
+    pub fn node(&self) -> &Node {
+        &self.node
+    }
+
+    /// The process that spawned this one with a link, if any (OTP's parent).
+    pub fn parent(&self) -> Option<Pid> {
+        self.cell.core.read_relations(|r| r.parent).flatten()
+    }
+
+    // ---- receiving -------------------------------------------------------------------
+
+    /// Receives the next message: the oldest data message, or a trapped exit or `DOWN` in the
+    /// order the signals arrived. Each message spends one unit of the task's cooperative
+    /// budget, so a process with a long queue yields to its neighbours now and then.
+    pub async fn recv(&mut self) -> Message<M> {
+        poll_fn(|cx| self.poll_recv(cx)).await
+    }
+
+    /// Polls for the next message (see [`recv`](Self::recv)).
+    pub fn poll_recv(&mut self, cx: &mut Context<'_>) -> Poll<Message<M>> {
+        let coop = std::task::ready!(tokio::task::coop::poll_proceed(cx));
+        match self.inbox.poll_recv(&self.cell.mailbox, cx) {
+            Poll::Ready(Some(m)) => {
+                coop.made_progress();
+                self.cell.core.count_handled();
+                Poll::Ready(m)
+            }
+            // The mailbox closes only after the body is dropped, so `None` cannot be seen here.
+            Poll::Ready(None) | Poll::Pending => Poll::Pending,
+        }
+    }
+
+    /// Receives the next message if one is queued, without waiting.
+    pub fn try_recv(&mut self) -> Option<Message<M>> {
+        let m = self.inbox.try_recv(&self.cell.mailbox).ok()?;
+        self.cell.core.count_handled();
+        Some(m)
+    }
+
+    /// Selective receive: the first message that satisfies `matches`; the others stay queued
+    /// in their order (R-MBX-1).
+    pub async fn recv_matching(
+        &mut self,
+        mut matches: impl FnMut(&Message<M>) -> bool,
+    ) -> Message<M> {
+        poll_fn(|cx| {
+            let coop = std::task::ready!(tokio::task::coop::poll_proceed(cx));
+            match self
+                .inbox
+                .poll_recv_matching(&self.cell.mailbox, cx, &mut matches)
+            {
+                Poll::Ready(Some(m)) => {
+                    coop.made_progress();
+                    self.cell.core.count_handled();
+                    Poll::Ready(m)
+                }
+                Poll::Ready(None) | Poll::Pending => Poll::Pending,
+            }
+        })
+        .await
+    }
+
+    /// `receive ... after Timeout`: the next message, or `None` if none arrives in time.
+    pub async fn recv_timeout(&mut self, timeout: Duration) -> Option<Message<M>> {
+        tokio::time::timeout(timeout, self.recv()).await.ok()
+    }
+
+    /// Queued data messages (including trapped exits and `DOWN`s).
+    pub fn mailbox_len(&self) -> usize {
+        self.cell.mailbox.len()
+    }
+
+    // ---- exits -----------------------------------------------------------------------
+
+    /// Turns exit trapping on or off (`process_flag(trap_exit, On)`); returns the old value.
+    /// While trapping, exit signals other than an explicit `kill` arrive as
+    /// [`Message::Exit`] (R-EXIT-1).
+    pub fn trap_exit(&self, on: bool) -> bool {
+        self.cell.core.trap_exit.swap(on, Ordering::Relaxed)
+    }
+
+    /// Whether this process traps exits.
+    pub fn is_trapping_exits(&self) -> bool {
+        self.cell.core.trapping()
+    }
+
+    /// Sends an exit signal to `pid` (`exit(Pid, Reason)`). To oneself with
+    /// [`Exit::Normal`], it ends this process even when trapping; [`Exit::Kill`] cannot be
+    /// trapped and ends the target with [`Exit::Killed`] (R-EXIT-1, R-EXIT-2). The signal takes
+    /// effect at this process's next `.await` when sent to itself.
+    pub fn exit(&self, pid: Pid, reason: Exit) {
+        send_exit(&self.node, self.pid(), pid, reason);
+    }
+
+    // ---- links -----------------------------------------------------------------------
+
+    /// Links this process to `pid` (R-LNK-1): at most one link between two processes, so
+    /// linking again does nothing. If `pid` does not exist, this process receives an exit
+    /// signal with reason [`Exit::NoProc`] (R-LNK-3).
+    pub fn link(&self, pid: Pid) {
+        let me = self.pid();
+        if pid == me {
+            return;
+        }
+        if !self.cell.core.relations(|r| r.links.insert(pid)) {
+            return;
+        }
+        if self.node.signal(pid, Signal::Link { from: me }).is_err() {
+            signal_self(
+                &*self.cell,
+                Signal::Exit {
+                    from: pid,
+                    reason: Exit::NoProc,
+                    link: true,
+                },
+            );
+        }
+    }
+
+    /// Removes the link to `pid`, if any. An exit signal from `pid` still in flight over the
+    /// old link is dropped (R-EXIT-1).
+    pub fn unlink(&self, pid: Pid) {
+        let me = self.pid();
+        if self.cell.core.relations(|r| r.links.remove(&pid)) {
+            let _ = self.node.signal(pid, Signal::Unlink { from: me });
+        }
+    }
+
+    /// The processes this one is linked to.
+    pub fn links(&self) -> Vec<Pid> {
+        self.cell
+            .core
+            .read_relations(|r| r.links.iter().copied().collect())
+            .unwrap_or_default()
+    }
+
+    // ---- monitors --------------------------------------------------------------------
+
+    /// Monitors `pid` (R-MON-1): when it ends, this process receives
+    /// [`Message::Down`] with the returned reference and its reason. Each call makes an
+    /// independent monitor (R-MON-3). A `pid` that does not exist yields a `DOWN` with
+    /// [`Exit::NoProc`] at once (R-MON-2).
+    pub fn monitor(&self, pid: Pid) -> Ref {
+        let me = self.pid();
+        let mref = self.node.make_ref();
+        self.cell.core.relations(|r| r.monitors.insert(mref, pid));
+        let sig = Signal::Monitor {
+            watcher: Watcher::Process(me),
+            mref,
+        };
+        if self.node.signal(pid, sig).is_err() {
+            signal_self(
+                &*self.cell,
+                Signal::Down {
+                    mref,
+                    pid,
+                    reason: Exit::NoProc,
+                },
+            );
+        }
+        mref
+    }
+
+    /// Removes a monitor (R-MON-4). A `DOWN` for it that has not been received yet will never
+    /// be; with `flush`, one already queued is removed too. Returns `false` if the monitor had
+    /// already fired or never existed (`demonitor(Ref, [info])`).
+    pub fn demonitor(&mut self, mref: Ref, flush: bool) -> bool {
+        let target = self.cell.core.relations(|r| r.monitors.remove(&mref));
+        if let Some(pid) = target {
+            let _ = self.node.signal(pid, Signal::Demonitor { mref });
+        }
+        if flush {
+            self.inbox
+                .remove_matching(&self.cell.mailbox, |m| m.down_ref() == Some(mref));
+        }
+        target.is_some()
+    }
+
+    // ---- spawning --------------------------------------------------------------------
+
+    fn spec(&self, kind: &'static str, link: bool, opts: SpawnOpts) -> SpawnSpec {
+        SpawnSpec {
+            opts,
+            kind,
+            link: link.then(|| self.pid()),
+            monitor: None,
+            parent: link.then(|| self.pid()),
+        }
+    }
+
+    /// Spawns a process, unlinked.
+    pub fn spawn<N, F, Fut>(&self, body: F) -> Result<Addr<N>, SpawnError>
+    where
+        N: Send + 'static,
+        F: FnOnce(Ctx<N>) -> Fut + Send + 'static,
+        Fut: Future + Send + 'static,
+        Fut::Output: IntoExit,
+    {
+        spawn(
+            &self.node,
+            self.spec("process", false, SpawnOpts::default()),
+            body,
+        )
+    }
+
+    /// Spawns a process linked to this one; the link exists before the new process runs, so
+    /// neither can die unnoticed (R-LNK-1, `spawn_link`).
+    pub fn spawn_link<N, F, Fut>(&self, body: F) -> Result<Addr<N>, SpawnError>
+    where
+        N: Send + 'static,
+        F: FnOnce(Ctx<N>) -> Fut + Send + 'static,
+        Fut: Future + Send + 'static,
+        Fut::Output: IntoExit,
+    {
+        self.spawn_with(SpawnOpts::default(), true, body)
+    }
+
+    /// Spawns a process with options, linked to this one if `link`.
+    pub fn spawn_with<N, F, Fut>(
+        &self,
+        opts: SpawnOpts,
+        link: bool,
+        body: F,
+    ) -> Result<Addr<N>, SpawnError>
+    where
+        N: Send + 'static,
+        F: FnOnce(Ctx<N>) -> Fut + Send + 'static,
+        Fut: Future + Send + 'static,
+        Fut::Output: IntoExit,
+    {
+        self.spawn_kind("process", opts, link, body)
+    }
+
+    pub(crate) fn spawn_kind<N, F, Fut>(
+        &self,
+        kind: &'static str,
+        opts: SpawnOpts,
+        link: bool,
+        body: F,
+    ) -> Result<Addr<N>, SpawnError>
+    where
+        N: Send + 'static,
+        F: FnOnce(Ctx<N>) -> Fut + Send + 'static,
+        Fut: Future + Send + 'static,
+        Fut::Output: IntoExit,
+    {
+        let addr = spawn(&self.node, self.spec(kind, link, opts), body)?;
+        if link {
+            self.cell.core.relations(|r| r.links.insert(addr.pid()));
+        }
+        Ok(addr)
+    }
+
+    /// Spawns a process and monitors it (`spawn_monitor`).
+    pub fn spawn_monitor<N, F, Fut>(&self, body: F) -> Result<(Addr<N>, Ref), SpawnError>
+    where
+        N: Send + 'static,
+        F: FnOnce(Ctx<N>) -> Fut + Send + 'static,
+        Fut: Future + Send + 'static,
+        Fut::Output: IntoExit,
+    {
+        // The monitor exists before the child runs: a child that dies at once still reports
+        // its real reason, not `noproc`.
+        let mref = self.node.make_ref();
+        let mut spec = self.spec("process", false, SpawnOpts::default());
+        spec.monitor = Some((mref, self.pid()));
+        let addr = spawn(&self.node, spec, body)?;
+        self.cell
+            .core
+            .relations(|r| r.monitors.insert(mref, addr.pid()));
+        Ok((addr, mref))
+    }
+
+    /// Registers this process under `name` (see [`Node::register`]).
+    pub fn register(&self, name: &str) -> Result<(), crate::error::RegisterError> {
+        self.node.register(name, self.pid())
+    }
+}

@@ -1,0 +1,219 @@
+//! Errors of this crate's operations, one enum per operation. Each gives back what was not
+//! delivered.
+
+use std::fmt;
+
+use crate::exit::Exit;
+use crate::pid::Pid;
+
+/// Why a spawn failed.
+#[derive(Debug, Clone, PartialEq, Eq)]
+#[non_exhaustive]
+pub enum SpawnError {
+    /// The node's process limit is reached (`system_limit`, R-PROC-1). The node keeps running.
+    SystemLimit {
+        /// The configured limit.
+        limit: usize,
+    },
+}
+
+impl fmt::Display for SpawnError {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            SpawnError::SystemLimit { limit } => {
+                write!(f, "system_limit: the node already runs {limit} processes")
+            }
+        }
+    }
+}
+
+impl std::error::Error for SpawnError {}
+
+impl From<SpawnError> for Exit {
+    fn from(e: SpawnError) -> Exit {
+        Exit::error(e)
+    }
+}
+
+/// Why a message was not delivered. The message is given back.
+#[derive(PartialEq, Eq)]
+#[non_exhaustive]
+pub enum SendError<M> {
+    /// No such process (it has ended, or never was). Erlang drops such a send silently
+    /// (R-ORD-4); we say so, and the caller may ignore it.
+    NoProc(M),
+    /// The process has a bounded mailbox and it is full.
+    Full(M),
+    /// The process exists but does not accept this message type.
+    WrongType(M),
+    /// No process is registered under the name (R-ORD-4: sending to a free name fails).
+    NotRegistered(M),
+}
+
+impl<M> SendError<M> {
+    /// Takes back the message that was not delivered.
+    pub fn into_inner(self) -> M {
+        match self {
+            SendError::NoProc(m)
+            | SendError::Full(m)
+            | SendError::WrongType(m)
+            | SendError::NotRegistered(m) => m,
+        }
+    }
+}
+
+impl<M> fmt::Debug for SendError<M> {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        let v = match self {
+            SendError::NoProc(_) => "NoProc",
+            SendError::Full(_) => "Full",
+            SendError::WrongType(_) => "WrongType",
+            SendError::NotRegistered(_) => "NotRegistered",
+        };
+        write!(f, "{v}(..)")
+    }
+}
+
+impl<M> fmt::Display for SendError<M> {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(match self {
+            SendError::NoProc(_) => "no such process",
+            SendError::Full(_) => "mailbox is full",
+            SendError::WrongType(_) => "the process does not take messages of this type",
+            SendError::NotRegistered(_) => "no process is registered under that name",
+        })
+    }
+}
+
+impl<M> std::error::Error for SendError<M> {}
+
+impl<M> From<SendError<M>> for Exit {
+    fn from(e: SendError<M>) -> Exit {
+        Exit::error(e)
+    }
+}
+
+/// Why a `call` failed (R-GS-1..4).
+#[derive(Debug, Clone, PartialEq, Eq)]
+#[non_exhaustive]
+pub enum CallError {
+    /// No reply within the timeout (R-GS-2). A reply that comes later is dropped.
+    Timeout,
+    /// The server did not exist when called (R-GS-3).
+    NoProc,
+    /// The server ended before replying, with this reason (R-GS-3).
+    Exit(Exit),
+    /// A process called itself (R-GS-4): it would wait forever.
+    CallingSelf,
+    /// No process is registered under the name.
+    NotRegistered,
+}
+
+impl fmt::Display for CallError {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            CallError::Timeout => f.write_str("call timed out"),
+            CallError::NoProc => f.write_str("call to a process that does not exist (noproc)"),
+            CallError::Exit(r) => write!(f, "server exited during the call: {r}"),
+            CallError::CallingSelf => f.write_str("a process called itself (calling_self)"),
+            CallError::NotRegistered => f.write_str("no process is registered under that name"),
+        }
+    }
+}
+
+impl std::error::Error for CallError {}
+
+impl From<CallError> for Exit {
+    /// A caller that lets a failed call end it exits as in OTP: with the server's reason, or
+    /// an error describing the failure.
+    fn from(e: CallError) -> Exit {
+        match e {
+            CallError::Exit(r) => r,
+            CallError::NoProc => Exit::NoProc,
+            other => Exit::error(other),
+        }
+    }
+}
+
+/// Why starting a [`GenServer`](crate::GenServer) failed.
+#[derive(Debug, Clone, PartialEq, Eq)]
+#[non_exhaustive]
+pub enum StartError {
+    /// The process could not be spawned.
+    Spawn(SpawnError),
+    /// `init` returned an error or panicked; the server has exited with this reason.
+    Init(Exit),
+    /// The name is taken (`{error, {already_started, Pid}}`).
+    AlreadyStarted(Pid),
+}
+
+impl fmt::Display for StartError {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            StartError::Spawn(e) => write!(f, "could not spawn the server: {e}"),
+            StartError::Init(r) => write!(f, "server init failed: {r}"),
+            StartError::AlreadyStarted(p) => write!(f, "already started as {p}"),
+        }
+    }
+}
+
+impl std::error::Error for StartError {}
+
+impl From<SpawnError> for StartError {
+    fn from(e: SpawnError) -> Self {
+        StartError::Spawn(e)
+    }
+}
+
+impl From<StartError> for Exit {
+    fn from(e: StartError) -> Exit {
+        match e {
+            StartError::Init(r) => r,
+            other => Exit::error(other),
+        }
+    }
+}
+
+/// Why a name could not be registered.
+#[derive(Debug, Clone, PartialEq, Eq)]
+#[non_exhaustive]
+pub enum RegisterError {
+    /// The name is taken by this process.
+    AlreadyRegistered(Pid),
+    /// The process already has another name.
+    HasName(std::sync::Arc<str>),
+    /// The process does not exist.
+    NoProc,
+}
+
+impl fmt::Display for RegisterError {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            RegisterError::AlreadyRegistered(p) => write!(f, "name already registered by {p}"),
+            RegisterError::HasName(n) => write!(f, "process is already registered as {n}"),
+            RegisterError::NoProc => f.write_str("no such process"),
+        }
+    }
+}
+
+impl std::error::Error for RegisterError {}
+
+/// Why a node could not start.
+#[derive(Debug, Clone, PartialEq, Eq)]
+#[non_exhaustive]
+pub enum NodeError {
+    /// `Node::start` was called outside a tokio runtime.
+    NoRuntime,
+}
+
+impl fmt::Display for NodeError {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            NodeError::NoRuntime => f.write_str(
+                "a node must be started inside a tokio runtime (or use beamish_process::run)",
+            ),
+        }
+    }
+}
+
+impl std::error::Error for NodeError {}

@@ -1,0 +1,81 @@
+//! Processes for [beamish](https://example.invalid/beamish): Erlang/OTP's process model on
+//! tokio.
+//!
+//! A process is a tokio task with a [mailbox](beamish_mailbox), an identity ([`Pid`]), links
+//! and monitors. It ends with an [`Exit`] reason, which travels to linked processes as an exit
+//! signal and to monitoring processes as a `DOWN` message, by the rules of Erlang/OTP
+//! (R-LNK-*, R-EXIT-*, R-MON-*). A panic ends only the process that panicked.
+//!
+//! On top of plain processes, [`GenServer`] is OTP's `gen_server`: state, calls with
+//! timeouts, casts and infos.
+//!
+//! # Example
+//! ```
+//! use beamish_process::{Caller, Exit, GenServer, Message, Node, Reply, ServerCtx};
+//!
+//! #[derive(Default)]
+//! struct Counter(u64);
+//!
+//! impl GenServer for Counter {
+//!     type Call = ();
+//!     type Reply = u64;
+//!     type Cast = u64;
+//!     type Info = ();
+//!     async fn handle_call(&mut self, _: (), _: Caller<'_, u64>, _: &mut ServerCtx<Self>)
+//!         -> Result<Reply<u64>, Exit> {
+//!         Ok(Reply::Now(self.0))
+//!     }
+//!     async fn handle_cast(&mut self, n: u64, _: &mut ServerCtx<Self>) -> Result<(), Exit> {
+//!         self.0 += n;
+//!         Ok(())
+//!     }
+//! }
+//!
+//! # tokio::runtime::Runtime::new().unwrap().block_on(async {
+//! let node = Node::start_default()?;
+//! let counter = node.start(Counter::default()).await?;
+//! counter.cast(2);
+//! assert_eq!(counter.call(()).await?, 2);
+//!
+//! // A plain process that crashes; a monitor sees why, and nothing else is disturbed.
+//! let crasher = node.spawn(|mut ctx: beamish_process::Ctx<&'static str>| async move {
+//!     if let Message::Msg(m) = ctx.recv().await {
+//!         panic!("{m}");
+//!     }
+//! })?;
+//! let down = node.monitor(crasher.pid());
+//! crasher.send("boom").unwrap();
+//! assert_eq!(down.await, Exit::Panic("boom".into()));
+//! assert_eq!(counter.call(()).await?, 2);
+//! # Ok::<(), Box<dyn std::error::Error>>(())
+//! # }).unwrap();
+//! ```
+#![forbid(unsafe_code)]
+
+mod addr;
+mod cell;
+mod ctx;
+mod error;
+mod exit;
+mod info;
+mod node;
+mod pid;
+mod process;
+mod server;
+mod signal;
+mod table;
+
+pub use addr::Addr;
+pub use beamish_mailbox::Capacity;
+pub use cell::Status;
+pub use ctx::Ctx;
+pub use error::{CallError, NodeError, RegisterError, SendError, SpawnError, StartError};
+pub use exit::{Exit, IntoExit};
+pub use info::ProcessInfo;
+pub use node::{DEFAULT_PROCESS_LIMIT, Node, NodeConfig};
+pub use pid::{NodeId, Pid, Ref};
+pub use process::{SpawnOpts, current_pid};
+pub use server::{
+    Caller, DEFAULT_CALL_TIMEOUT, GenServer, Reply, ReplyTo, ServerCtx, ServerMsg, ServerRef,
+};
+pub use signal::Message;

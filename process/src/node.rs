@@ -1,0 +1,307 @@
+//! The local runtime: process table, counters, names, and the operations on pids.
+
+use std::collections::HashMap;
+use std::fmt;
+use std::sync::atomic::{AtomicU64, AtomicUsize, Ordering};
+use std::sync::{Arc, Mutex, MutexGuard};
+
+use tokio::sync::oneshot;
+
+use crate::addr::Addr;
+use crate::cell::{AnyCell, Cell};
+use crate::error::{NodeError, RegisterError, SendError};
+use crate::exit::Exit;
+use crate::pid::{NodeId, Pid, Ref};
+use crate::signal::{Message, Signal, Watcher};
+use crate::table::Table;
+
+/// Default process limit, as the BEAM's `+P` default (R-PROC-1).
+pub const DEFAULT_PROCESS_LIMIT: usize = 1 << 20;
+
+/// How to start a [`Node`].
+#[derive(Debug, Clone)]
+pub struct NodeConfig {
+    /// The node's name (`name@host`), or `None` for an unnamed node whose pids show as `<0.N.C>`.
+    pub name: Option<String>,
+    /// The node's incarnation; a restarted node should use a new one so that old pids do not
+    /// alias new processes.
+    pub creation: u32,
+    /// Spawning past this many live processes fails with `SystemLimit` (R-PROC-1).
+    pub process_limit: usize,
+}
+
+impl Default for NodeConfig {
+    fn default() -> Self {
+        NodeConfig {
+            name: None,
+            creation: 0,
+            process_limit: DEFAULT_PROCESS_LIMIT,
+        }
+    }
+}
+
+/// A local beamish runtime: it owns the process table and spawns processes as tasks on the
+/// tokio runtime it was started in. Cheap to clone; every clone is the same node.
+///
+/// Several nodes may live in one OS process (handy for tests): they share nothing.
+#[derive(Clone)]
+pub struct Node {
+    pub(crate) inner: Arc<NodeInner>,
+}
+
+pub(crate) struct NodeInner {
+    pub(crate) id: NodeId,
+    name: Arc<str>,
+    pub(crate) creation: u32,
+    pub(crate) table: Table,
+    pub(crate) limit: usize,
+    pub(crate) live: AtomicUsize,
+    next_ref: AtomicU64,
+    names: Mutex<HashMap<Arc<str>, Pid, ahash::RandomState>>,
+    pub(crate) rt: tokio::runtime::Handle,
+}
+
+impl fmt::Debug for Node {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("Node")
+            .field("name", &self.inner.name)
+            .field("processes", &self.process_count())
+            .finish()
+    }
+}
+
+impl Node {
+    /// Starts a node with the default configuration, on the current tokio runtime.
+    pub fn start_default() -> Result<Node, NodeError> {
+        Node::new(NodeConfig::default())
+    }
+
+    /// Starts a node on the current tokio runtime. Its processes run on that runtime's
+    /// worker threads.
+    pub fn new(config: NodeConfig) -> Result<Node, NodeError> {
+        let rt = tokio::runtime::Handle::try_current().map_err(|_| NodeError::NoRuntime)?;
+        let (id, name) = match &config.name {
+            Some(n) => (NodeId::from_name(n), Arc::from(n.as_str())),
+            None => (NodeId::LOCAL, Arc::from("nonode@nohost")),
+        };
+        Ok(Node {
+            inner: Arc::new(NodeInner {
+                id,
+                name,
+                creation: config.creation,
+                table: Table::new(),
+                limit: config.process_limit,
+                live: AtomicUsize::new(0),
+                next_ref: AtomicU64::new(1),
+                names: Mutex::new(HashMap::default()),
+                rt,
+            }),
+        })
+    }
+
+    /// The node's name.
+    pub fn name(&self) -> &str {
+        &self.inner.name
+    }
+
+    /// The node's id, as found in its pids.
+    pub fn id(&self) -> NodeId {
+        self.inner.id
+    }
+
+    /// The pid that stands for the node itself: the sender of signals that come from outside
+    /// any process (for example [`Node::exit`]).
+    pub fn pid(&self) -> Pid {
+        Pid::from_parts(self.inner.id, 0, self.inner.creation)
+    }
+
+    /// Live processes on this node.
+    pub fn process_count(&self) -> usize {
+        self.inner.live.load(Ordering::Relaxed)
+    }
+
+    /// Processes spawned since the node started.
+    pub fn spawned_count(&self) -> u64 {
+        self.inner.table.spawned()
+    }
+
+    /// A new unique reference.
+    pub fn make_ref(&self) -> Ref {
+        let id = self.inner.next_ref.fetch_add(1, Ordering::Relaxed);
+        Ref::new(self.inner.id, id, self.inner.creation)
+    }
+
+    pub(crate) fn pid_for(&self, serial: u64) -> Pid {
+        Pid::from_parts(self.inner.id, serial, self.inner.creation)
+    }
+
+    pub(crate) fn lookup(&self, pid: Pid) -> Option<Arc<dyn AnyCell>> {
+        if pid.node() != self.inner.id || pid.creation() != self.inner.creation {
+            return None;
+        }
+        self.inner.table.get(pid.serial())
+    }
+
+    /// Whether `pid` names a live process of this node.
+    pub fn is_alive(&self, pid: Pid) -> bool {
+        self.lookup(pid)
+            .is_some_and(|c| c.core().exit_reason.get().is_none())
+    }
+
+    /// A typed handle to `pid`, if it is alive and takes messages of type `M`.
+    pub fn addr<M: Send + 'static>(&self, pid: Pid) -> Option<Addr<M>> {
+        let cell = self.lookup(pid)?;
+        cell.into_any()
+            .downcast::<Cell<M>>()
+            .ok()
+            .map(Addr::from_cell)
+    }
+
+    /// Sends `msg` to `pid`. Fails, giving the message back, if there is no such process, its
+    /// bounded mailbox is full, or it takes another message type.
+    pub fn send<M: Send + 'static>(&self, pid: Pid, msg: M) -> Result<(), SendError<M>> {
+        let Some(cell) = self.lookup(pid) else {
+            return Err(SendError::NoProc(msg));
+        };
+        match cell.into_any().downcast::<Cell<M>>() {
+            Ok(cell) => Addr::from_cell(cell).send(msg),
+            Err(_) => Err(SendError::WrongType(msg)),
+        }
+    }
+
+    /// Sends `msg` to the process registered as `name`. Sending to a free name is an error
+    /// (R-ORD-4), not a silent drop.
+    pub fn send_named<M: Send + 'static>(&self, name: &str, msg: M) -> Result<(), SendError<M>> {
+        match self.whereis(name) {
+            Some(pid) => self.send(pid, msg),
+            None => Err(SendError::NotRegistered(msg)),
+        }
+    }
+
+    /// Pushes a control signal to `to`. Gives the signal back if `to` is gone.
+    pub(crate) fn signal(&self, to: Pid, sig: Signal) -> Result<(), Signal> {
+        match self.lookup(to) {
+            Some(cell) => cell.push_control(sig).map_err(|c| c.0),
+            None => Err(sig),
+        }
+    }
+
+    /// Sends an exit signal to `pid` from outside any process (`exit/2`). With
+    /// [`Exit::Kill`] the target dies with [`Exit::Killed`] even if it traps exits (R-EXIT-2).
+    pub fn exit(&self, pid: Pid, reason: Exit) {
+        let _ = self.signal(
+            pid,
+            Signal::Exit {
+                from: self.pid(),
+                reason,
+                link: false,
+            },
+        );
+    }
+
+    /// Waits for `pid` to end and returns its exit reason: a monitor for code that runs
+    /// outside any process. [`Exit::NoProc`] at once if there is no such process (R-MON-2).
+    pub fn monitor(&self, pid: Pid) -> impl Future<Output = Exit> + Send + 'static {
+        let (tx, rx) = oneshot::channel();
+        let mref = self.make_ref();
+        let watcher = Watcher::Waiter(tx);
+        let early = match self.signal(pid, Signal::Monitor { watcher, mref }) {
+            Ok(()) => None,
+            Err(_) => Some(Exit::NoProc),
+        };
+        async move {
+            match early {
+                Some(r) => r,
+                // A dropped sender means the target vanished without answering, which only
+                // happens if its node is torn down: treat it as gone.
+                None => rx.await.unwrap_or(Exit::NoProc),
+            }
+        }
+    }
+
+    // ---- names -----------------------------------------------------------------------
+
+    fn names(&self) -> MutexGuard<'_, HashMap<Arc<str>, Pid, ahash::RandomState>> {
+        self.inner
+            .names
+            .lock()
+            .unwrap_or_else(std::sync::PoisonError::into_inner)
+    }
+
+    /// Registers `pid` under `name` (Erlang's `register/2`). A process has at most one name;
+    /// the name is released before the process's exit signals go out (R-LNK-2), so a
+    /// supervisor can register a restarted process under it at once.
+    pub fn register(&self, name: &str, pid: Pid) -> Result<(), RegisterError> {
+        let cell = self.lookup(pid).ok_or(RegisterError::NoProc)?;
+        let mut names = self.names();
+        if let Some(owner) = names.get(name) {
+            return Err(RegisterError::AlreadyRegistered(*owner));
+        }
+        let name: Arc<str> = Arc::from(name);
+        cell.core().relations(|r| match &r.name {
+            Some(n) => Err(RegisterError::HasName(n.clone())),
+            None => {
+                r.name = Some(name.clone());
+                Ok(())
+            }
+        })?;
+        // Registered while the names lock is held; a process that ended meanwhile has
+        // already released (nothing) and closed its mailbox: check and undo.
+        if cell.core().exit_reason.get().is_some() {
+            return Err(RegisterError::NoProc);
+        }
+        names.insert(name, pid);
+        Ok(())
+    }
+
+    /// Removes a name. Returns whether it was registered.
+    pub fn unregister(&self, name: &str) -> bool {
+        let Some(pid) = self.names().remove(name) else {
+            return false;
+        };
+        if let Some(cell) = self.lookup(pid) {
+            cell.core().relations(|r| r.name = None);
+        }
+        true
+    }
+
+    /// The pid registered under `name`, if any.
+    pub fn whereis(&self, name: &str) -> Option<Pid> {
+        self.names().get(name).copied()
+    }
+
+    /// Every registered name.
+    pub fn registered(&self) -> Vec<(Arc<str>, Pid)> {
+        self.names().iter().map(|(n, p)| (n.clone(), *p)).collect()
+    }
+
+    pub(crate) fn release_name(&self, name: &str, pid: Pid) {
+        let mut names = self.names();
+        if names.get(name) == Some(&pid) {
+            names.remove(name);
+        }
+    }
+
+    /// Delivers a `DOWN` to a watcher.
+    pub(crate) fn notify_down(&self, watcher: Watcher, mref: Ref, pid: Pid, reason: Exit) {
+        match watcher {
+            Watcher::Process(w) => {
+                let _ = self.signal(w, Signal::Down { mref, pid, reason });
+            }
+            Watcher::Waiter(tx) => {
+                let _ = tx.send(reason);
+            }
+        }
+    }
+}
+
+/// Used by `Message::Down` consumers that want to match a monitor's reference.
+impl<M> Message<M> {
+    /// The monitor reference, if this is a `DOWN`.
+    pub fn down_ref(&self) -> Option<Ref> {
+        match self {
+            Message::Down { mref, .. } => Some(*mref),
+            _ => None,
+        }
+    }
+}

@@ -1,0 +1,373 @@
+//! Spawning, the wrapper future that runs a process, and termination.
+
+use std::cell::Cell as StdCell;
+use std::future::Future;
+use std::panic::{AssertUnwindSafe, catch_unwind};
+use std::pin::Pin;
+use std::sync::Arc;
+use std::sync::atomic::Ordering;
+use std::task::{Context, Poll};
+
+use beamish_mailbox::Capacity;
+
+use crate::addr::Addr;
+use crate::cell::{AnyCell, Cell, Core, Relations, Status};
+use crate::ctx::Ctx;
+use crate::error::SpawnError;
+use crate::exit::{Exit, IntoExit};
+use crate::node::Node;
+use crate::pid::{Pid, Ref};
+use crate::signal::{ExitAction, Message, Signal, Watcher, exit_action};
+
+thread_local! {
+    static CURRENT: StdCell<Option<Pid>> = const { StdCell::new(None) };
+}
+
+/// The pid of the process whose code is running on this thread, if any.
+pub fn current_pid() -> Option<Pid> {
+    CURRENT.with(|c| c.get())
+}
+
+/// Restores the previous current pid when a poll ends, even by panic.
+struct CurrentGuard(Option<Pid>);
+
+impl CurrentGuard {
+    fn enter(pid: Pid) -> CurrentGuard {
+        CurrentGuard(CURRENT.with(|c| c.replace(Some(pid))))
+    }
+}
+
+impl Drop for CurrentGuard {
+    fn drop(&mut self) {
+        CURRENT.with(|c| c.set(self.0));
+    }
+}
+
+/// Options for a spawn. `Default` is an unlinked, unmonitored process with an unbounded
+/// mailbox.
+#[derive(Debug, Clone, Default)]
+pub struct SpawnOpts {
+    /// The mailbox's capacity for data messages.
+    pub capacity: Capacity,
+    /// Start with exits trapped, as if the first thing the process did was `trap_exit(true)`.
+    pub trap_exit: bool,
+}
+
+/// Everything the spawn path needs besides the body.
+pub(crate) struct SpawnSpec {
+    pub(crate) opts: SpawnOpts,
+    pub(crate) kind: &'static str,
+    /// Link to this (spawning) process, atomically with the spawn.
+    pub(crate) link: Option<Pid>,
+    /// Monitored by this (spawning) process under this reference, atomically with the spawn.
+    pub(crate) monitor: Option<(Ref, Pid)>,
+    /// The spawner, for behaviours that treat an exit from their parent specially.
+    pub(crate) parent: Option<Pid>,
+}
+
+impl SpawnSpec {
+    pub(crate) fn top(kind: &'static str, opts: SpawnOpts) -> SpawnSpec {
+        SpawnSpec {
+            opts,
+            kind,
+            link: None,
+            monitor: None,
+            parent: None,
+        }
+    }
+}
+
+/// Spawns a process running `body(ctx)`.
+pub(crate) fn spawn<M, F, Fut>(node: &Node, spec: SpawnSpec, body: F) -> Result<Addr<M>, SpawnError>
+where
+    M: Send + 'static,
+    F: FnOnce(Ctx<M>) -> Fut + Send + 'static,
+    Fut: Future + Send + 'static,
+    Fut::Output: IntoExit,
+{
+    let inner = &node.inner;
+    if inner.live.fetch_add(1, Ordering::Relaxed) >= inner.limit {
+        inner.live.fetch_sub(1, Ordering::Relaxed);
+        return Err(SpawnError::SystemLimit { limit: inner.limit });
+    }
+    let relations =
+        (spec.link.is_some() || spec.monitor.is_some() || spec.parent.is_some()).then(|| {
+            let mut r = Box::<Relations>::default();
+            r.parent = spec.parent;
+            if let Some(p) = spec.link {
+                r.links.insert(p);
+            }
+            if let Some((mref, p)) = spec.monitor {
+                r.watchers.insert(mref, Watcher::Process(p));
+            }
+            r
+        });
+    let capacity = spec.opts.capacity;
+    let kind = spec.kind;
+    let cell = inner.table.insert_with(|serial| {
+        let core = Core::new(node.pid_for(serial), kind, relations);
+        Arc::new(Cell::<M>::new(core, capacity))
+    });
+    if spec.opts.trap_exit {
+        cell.core.trap_exit.store(true, Ordering::Relaxed);
+    }
+    let ctx = Ctx::new(node.clone(), cell.clone());
+    let fut = ProcessFuture {
+        cell: cell.clone(),
+        node: node.clone(),
+        registered: false,
+        body: Body::Start { f: body, ctx },
+    };
+    inner.rt.spawn(fut);
+    Ok(Addr::from_cell(cell))
+}
+
+pin_project_lite::pin_project! {
+    /// The user's code: first the closure and its context, then the future it returned.
+    /// Calling the closure inside the process (not in the spawner) keeps even its panics in
+    /// the process. The future lives inline in the task: no second allocation per spawn.
+    #[project = BodyProj]
+    #[project_replace = BodyTaken]
+    enum Body<M, F, Fut> {
+        Start { f: F, ctx: Ctx<M> },
+        Running { #[pin] fut: Fut },
+        Done,
+    }
+}
+
+pin_project_lite::pin_project! {
+    /// Runs one process: handles its control lane before each poll of the user's future,
+    /// catches panics, and terminates it.
+    struct ProcessFuture<M, F, Fut> {
+        cell: Arc<Cell<M>>,
+        node: Node,
+        // The task's waker is handed to the mailbox once: a tokio task's waker never changes.
+        registered: bool,
+        #[pin]
+        body: Body<M, F, Fut>,
+    }
+}
+
+impl<M, F, Fut> Future for ProcessFuture<M, F, Fut>
+where
+    M: Send + 'static,
+    F: FnOnce(Ctx<M>) -> Fut,
+    Fut: Future,
+    Fut::Output: IntoExit,
+{
+    type Output = ();
+
+    fn poll(self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<()> {
+        let mut this = self.project();
+        if let BodyProj::Done = this.body.as_mut().project() {
+            return Poll::Ready(());
+        }
+        if !*this.registered {
+            this.cell.mailbox.register_receiver(cx.waker());
+            *this.registered = true;
+        }
+        let core = &this.cell.core;
+        let _current = CurrentGuard::enter(core.pid);
+        core.set_status(Status::Running);
+
+        while let Some(sig) = this.cell.mailbox.take_control() {
+            if let Some(reason) = handle_signal(this.node, this.cell, sig) {
+                finish(this.node, this.cell, this.body, reason);
+                return Poll::Ready(());
+            }
+        }
+
+        let mut body = this.body.as_mut();
+        let polled = catch_unwind(AssertUnwindSafe(|| {
+            if let BodyProj::Start { .. } = body.as_mut().project() {
+                let BodyTaken::Start { f, ctx } = body.as_mut().project_replace(Body::Done) else {
+                    unreachable!("the body was just seen to be starting")
+                };
+                body.set(Body::Running { fut: f(ctx) });
+            }
+            match body.as_mut().project() {
+                BodyProj::Running { fut } => fut.poll(cx).map(IntoExit::into_exit),
+                _ => unreachable!("the body is running"),
+            }
+        }));
+        let reason = match polled {
+            Ok(Poll::Pending) => {
+                core.set_status(Status::Waiting);
+                return Poll::Pending;
+            }
+            Ok(Poll::Ready(reason)) => reason,
+            Err(payload) => Exit::from_panic(&*payload),
+        };
+        finish(this.node, this.cell, this.body, reason);
+        Poll::Ready(())
+    }
+}
+
+fn finish<M: Send + 'static, F, Fut>(
+    node: &Node,
+    cell: &Cell<M>,
+    mut body: Pin<&mut Body<M, F, Fut>>,
+    reason: Exit,
+) {
+    let core = &cell.core;
+    core.set_status(Status::Exiting);
+    // (1) The reason is stored before anything the process owns is dropped, so that a
+    // caller whose reply handle is dropped below can read it.
+    let _ = core.exit_reason.set(reason.clone());
+    // (2) Drop the user's state in place. A panicking destructor must not escape either.
+    let _ = catch_unwind(AssertUnwindSafe(|| body.set(Body::Done)));
+    terminate(node, cell, reason);
+}
+
+/// Applies one control signal. Returns the exit reason if the signal ends the process.
+fn handle_signal<M: Send + 'static>(node: &Node, cell: &Cell<M>, sig: Signal) -> Option<Exit> {
+    let core = &cell.core;
+    match sig {
+        Signal::Exit { from, reason, link } => {
+            let linked = link && core.relations(|r| r.links.remove(&from));
+            match exit_action(&reason, from == core.pid, link, linked, core.trapping()) {
+                ExitAction::Ignore => None,
+                ExitAction::Die(r) => Some(r),
+                ExitAction::Deliver => {
+                    let _ = cell
+                        .mailbox
+                        .push_data_unchecked(Message::Exit { from, reason });
+                    None
+                }
+            }
+        }
+        Signal::Link { from } => {
+            core.relations(|r| r.links.insert(from));
+            None
+        }
+        Signal::Unlink { from } => {
+            core.relations(|r| r.links.remove(&from));
+            None
+        }
+        Signal::Monitor { watcher, mref } => {
+            core.relations(|r| r.watchers.insert(mref, watcher));
+            None
+        }
+        Signal::Demonitor { mref } => {
+            core.relations(|r| r.watchers.remove(&mref));
+            None
+        }
+        Signal::Down { mref, pid, reason } => {
+            // A DOWN for a monitor that was removed is dropped (R-MON-4).
+            if core.relations(|r| r.monitors.remove(&mref)).is_some() {
+                let _ = cell
+                    .mailbox
+                    .push_data_unchecked(Message::Down { mref, pid, reason });
+            }
+            let _ = node;
+            None
+        }
+    }
+}
+
+/// The end of a process, after its state is dropped: release the name, close the mailbox,
+/// answer what arrived before the close, tell links and monitors, leave the table.
+fn terminate<M: Send + 'static>(node: &Node, cell: &Cell<M>, reason: Exit) {
+    let core = &cell.core;
+    let me = core.pid;
+    let rel = core.take_relations();
+    // (3) R-LNK-2: the name goes before the exit signals.
+    if let Some(name) = rel.as_ref().and_then(|r| r.name.as_ref()) {
+        node.release_name(name, me);
+    }
+    // (4) After this, every push to us fails and its sender treats us as gone.
+    let drained = cell.mailbox.close();
+    if rel.is_none() && drained.control.is_empty() {
+        // The common case of a process that never linked or was monitored: nothing to tell.
+        node.inner.table.remove(me.serial());
+        node.inner.live.fetch_sub(1, Ordering::Relaxed);
+        drop(drained.data);
+        return;
+    }
+    let mut rel = rel.unwrap_or_default();
+    // (5) Signals that arrived before the close count as received.
+    for sig in drained.control {
+        match sig {
+            Signal::Link { from } => {
+                rel.links.insert(from);
+            }
+            Signal::Unlink { from } => {
+                rel.links.remove(&from);
+            }
+            Signal::Monitor { watcher, mref } => {
+                rel.watchers.insert(mref, watcher);
+            }
+            Signal::Demonitor { mref } => {
+                rel.watchers.remove(&mref);
+            }
+            Signal::Exit { .. } | Signal::Down { .. } => {}
+        }
+    }
+    // (6) Exit signals to links (R-LNK-2), DOWN to watchers (R-MON-1), and our own monitors
+    // removed from their targets so that they do not accumulate there.
+    for pid in rel.links.drain() {
+        let _ = node.signal(
+            pid,
+            Signal::Exit {
+                from: me,
+                reason: reason.clone(),
+                link: true,
+            },
+        );
+    }
+    for (mref, watcher) in rel.watchers.drain() {
+        node.notify_down(watcher, mref, me, reason.clone());
+    }
+    for (mref, pid) in rel.monitors.drain() {
+        let _ = node.signal(pid, Signal::Demonitor { mref });
+    }
+    // (7) Leave the table; (8) the discarded messages drop with `drained` (R-MBX-3).
+    node.inner.table.remove(me.serial());
+    node.inner.live.fetch_sub(1, Ordering::Relaxed);
+    drop(drained.data);
+}
+
+/// Sends an exit signal from `from` to `to`.
+pub(crate) fn send_exit(node: &Node, from: Pid, to: Pid, reason: Exit) {
+    let _ = node.signal(
+        to,
+        Signal::Exit {
+            from,
+            reason,
+            link: false,
+        },
+    );
+}
+
+/// Pushes a signal to `cell` itself (used when a target is gone and the answer is ours).
+pub(crate) fn signal_self(cell: &dyn AnyCell, sig: Signal) {
+    let _ = cell.push_control(sig);
+}
+
+impl Node {
+    /// Spawns a process running `body`, from outside any process: unlinked, with default
+    /// options. The body gets the process's [`Ctx`]; whatever it returns is the exit reason
+    /// (`()` is [`Exit::Normal`]).
+    ///
+    /// Fails with [`SpawnError::SystemLimit`] past the node's process limit (R-PROC-1).
+    pub fn spawn<M, F, Fut>(&self, body: F) -> Result<Addr<M>, SpawnError>
+    where
+        M: Send + 'static,
+        F: FnOnce(Ctx<M>) -> Fut + Send + 'static,
+        Fut: Future + Send + 'static,
+        Fut::Output: IntoExit,
+    {
+        spawn(self, SpawnSpec::top("process", SpawnOpts::default()), body)
+    }
+
+    /// Spawns a process with options, from outside any process.
+    pub fn spawn_with<M, F, Fut>(&self, opts: SpawnOpts, body: F) -> Result<Addr<M>, SpawnError>
+    where
+        M: Send + 'static,
+        F: FnOnce(Ctx<M>) -> Fut + Send + 'static,
+        Fut: Future + Send + 'static,
+        Fut::Output: IntoExit,
+    {
+        spawn(self, SpawnSpec::top("process", opts), body)
+    }
+}

@@ -1,0 +1,490 @@
+//! The GenServer behaviour: a process with state, synchronous calls, casts and infos.
+
+use std::fmt;
+use std::future::Future;
+use std::panic::AssertUnwindSafe;
+use std::sync::Arc;
+use std::time::Duration;
+
+use futures::FutureExt;
+use tokio::sync::oneshot;
+
+use crate::addr::Addr;
+use crate::cell::Cell;
+use crate::ctx::Ctx;
+use crate::error::{CallError, SendError, StartError};
+use crate::exit::Exit;
+use crate::node::Node;
+use crate::pid::Pid;
+use crate::process::{SpawnOpts, SpawnSpec, current_pid, spawn};
+use crate::signal::Message;
+
+/// The default call timeout, as in OTP (R-GS-1): five seconds.
+pub const DEFAULT_CALL_TIMEOUT: Duration = Duration::from_secs(5);
+
+/// The context a [`GenServer`]'s callbacks get.
+pub type ServerCtx<S> = Ctx<ServerMsg<S>>;
+
+/// What `handle_call` decides.
+#[derive(Debug, PartialEq, Eq)]
+pub enum Reply<R> {
+    /// Reply now with this value.
+    Now(R),
+    /// No reply yet (`{noreply, State}`): the server keeps the [`ReplyTo`] and answers later
+    /// with [`ReplyTo::reply`] (R-GS-6).
+    Later,
+}
+
+/// A GenServer: a process that owns a state (the value implementing this trait) and handles
+/// calls (request/reply), casts (fire and forget) and infos (anything else: plain messages,
+/// trapped exits, `DOWN`s), one at a time.
+///
+/// Every callback gets `&mut self` across `.await`. A callback that returns `Err(reason)`
+/// stops the server with that reason, after [`terminate`](Self::terminate). A callback that
+/// panics stops it with [`Exit::Panic`], also after `terminate`; a caller waiting on the
+/// server gets the reason (R-GS-3), and the node and other processes carry on.
+///
+/// `terminate` also runs when the server traps exits and its parent (the process that
+/// started it linked, such as a supervisor) sends it an exit signal (R-GS-7). Without
+/// trapping, such a signal ends the server at once and `terminate` does not run.
+pub trait GenServer: Sized + Send + 'static {
+    /// Requests for [`handle_call`](Self::handle_call).
+    type Call: Send + 'static;
+    /// Replies to calls.
+    type Reply: Send + 'static;
+    /// Messages for [`handle_cast`](Self::handle_cast).
+    type Cast: Send + 'static;
+    /// Plain messages for [`handle_info`](Self::handle_info).
+    type Info: Send + 'static;
+
+    /// Runs in the new process before any message; the starter waits for it. An error stops
+    /// the server and makes the start fail with [`StartError::Init`].
+    fn init(&mut self, ctx: &mut ServerCtx<Self>) -> impl Future<Output = Result<(), Exit>> + Send {
+        let _ = ctx;
+        async { Ok(()) }
+    }
+
+    /// Handles a call. Return [`Reply::Now`] to answer; or take the reply handle with
+    /// [`Caller::defer`], keep it, return [`Reply::Later`], and answer later with
+    /// [`ReplyTo::reply`] (R-GS-6).
+    fn handle_call(
+        &mut self,
+        request: Self::Call,
+        caller: Caller<'_, Self::Reply>,
+        ctx: &mut ServerCtx<Self>,
+    ) -> impl Future<Output = Result<Reply<Self::Reply>, Exit>> + Send;
+
+    /// Handles a cast. The default ignores it.
+    fn handle_cast(
+        &mut self,
+        message: Self::Cast,
+        ctx: &mut ServerCtx<Self>,
+    ) -> impl Future<Output = Result<(), Exit>> + Send {
+        let _ = (message, ctx);
+        async { Ok(()) }
+    }
+
+    /// Handles a plain message, a trapped exit or a `DOWN`. The default ignores it.
+    fn handle_info(
+        &mut self,
+        message: Message<Self::Info>,
+        ctx: &mut ServerCtx<Self>,
+    ) -> impl Future<Output = Result<(), Exit>> + Send {
+        let _ = (message, ctx);
+        async { Ok(()) }
+    }
+
+    /// Runs when the server stops: after a callback returned an error or panicked, and on an
+    /// exit signal from its parent while trapping exits (R-GS-7).
+    fn terminate(
+        &mut self,
+        reason: &Exit,
+        ctx: &mut ServerCtx<Self>,
+    ) -> impl Future<Output = ()> + Send {
+        let _ = (reason, ctx);
+        async {}
+    }
+}
+
+/// The data lane of a GenServer process.
+pub enum ServerMsg<S: GenServer> {
+    /// A call and where to reply.
+    Call(S::Call, ReplyTo<S::Reply>),
+    /// A cast.
+    Cast(S::Cast),
+    /// A plain message.
+    Info(S::Info),
+}
+
+impl<S: GenServer> fmt::Debug for ServerMsg<S> {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(match self {
+            ServerMsg::Call(..) => "Call(..)",
+            ServerMsg::Cast(..) => "Cast(..)",
+            ServerMsg::Info(..) => "Info(..)",
+        })
+    }
+}
+
+/// The caller of the call being handled. Answer by returning [`Reply::Now`], or take the
+/// reply handle with [`defer`](Caller::defer) to answer later.
+pub struct Caller<'a, R> {
+    slot: &'a mut Option<ReplyTo<R>>,
+}
+
+impl<R> fmt::Debug for Caller<'_, R> {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("Caller").field("pid", &self.pid()).finish()
+    }
+}
+
+impl<R> Caller<'_, R> {
+    /// The calling process, if the call came from one.
+    pub fn pid(&self) -> Option<Pid> {
+        self.slot.as_ref().and_then(|r| r.caller)
+    }
+
+    /// Takes the reply handle, to answer later (`{noreply, State}` then `gen_server:reply`).
+    /// After this, a [`Reply::Now`] returned by the callback is ignored.
+    pub fn defer(self) -> ReplyTo<R> {
+        self.slot
+            .take()
+            .expect("a call's reply handle is taken once")
+    }
+}
+
+/// Where to send the reply to one call. Dropping it without replying leaves the caller to
+/// time out (or to see the server's exit reason if the server ends).
+pub struct ReplyTo<R> {
+    tx: oneshot::Sender<R>,
+    caller: Option<Pid>,
+}
+
+impl<R> fmt::Debug for ReplyTo<R> {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("ReplyTo")
+            .field("caller", &self.caller)
+            .finish()
+    }
+}
+
+impl<R> ReplyTo<R> {
+    /// Sends the reply (`gen_server:reply/2`). If the caller has given up (timed out), the
+    /// reply is dropped: it never lands in anybody's mailbox (R-GS-2).
+    pub fn reply(self, value: R) {
+        let _ = self.tx.send(value);
+    }
+
+    /// The calling process, if the call came from one.
+    pub fn caller(&self) -> Option<Pid> {
+        self.caller
+    }
+
+    /// Whether the caller is still waiting.
+    pub fn is_waiting(&self) -> bool {
+        !self.tx.is_closed()
+    }
+}
+
+/// A typed handle to a running [`GenServer`].
+pub struct ServerRef<S: GenServer> {
+    addr: Addr<ServerMsg<S>>,
+}
+
+impl<S: GenServer> Clone for ServerRef<S> {
+    fn clone(&self) -> Self {
+        ServerRef {
+            addr: self.addr.clone(),
+        }
+    }
+}
+
+impl<S: GenServer> fmt::Debug for ServerRef<S> {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "ServerRef({})", self.pid())
+    }
+}
+
+impl<S: GenServer> ServerRef<S> {
+    /// The server's pid.
+    pub fn pid(&self) -> Pid {
+        self.addr.pid()
+    }
+
+    /// The underlying process handle.
+    pub fn addr(&self) -> &Addr<ServerMsg<S>> {
+        &self.addr
+    }
+
+    /// Whether the server is still running.
+    pub fn is_alive(&self) -> bool {
+        self.addr.is_alive()
+    }
+
+    /// Calls the server with the default timeout of five seconds (R-GS-1).
+    pub async fn call(&self, request: S::Call) -> Result<S::Reply, CallError> {
+        self.call_timeout(request, DEFAULT_CALL_TIMEOUT).await
+    }
+
+    /// Calls the server and waits at most `timeout` for the reply (R-GS-1..4):
+    /// [`CallError::Timeout`] when it does not come (a later reply is dropped),
+    /// [`CallError::Exit`] with the server's reason as soon as the server ends,
+    /// [`CallError::NoProc`] if it had already ended, [`CallError::CallingSelf`] from the
+    /// server itself.
+    pub async fn call_timeout(
+        &self,
+        request: S::Call,
+        timeout: Duration,
+    ) -> Result<S::Reply, CallError> {
+        let deadline = tokio::time::Instant::now() + timeout;
+        call_until(self.addr.cell(), request, Some(deadline)).await
+    }
+
+    /// Calls the server and waits for the reply as long as it takes (`infinity`); still
+    /// fails at once if the server ends.
+    pub async fn call_infinity(&self, request: S::Call) -> Result<S::Reply, CallError> {
+        call_until(self.addr.cell(), request, None).await
+    }
+
+    /// Casts a message (R-GS-5): never waits and never fails, whether or not the server is
+    /// alive.
+    pub fn cast(&self, message: S::Cast) {
+        let _ = self.addr.send(ServerMsg::Cast(message));
+    }
+
+    /// Sends a plain message, delivered to `handle_info`.
+    pub fn send(&self, message: S::Info) -> Result<(), SendError<S::Info>> {
+        self.addr
+            .send(ServerMsg::Info(message))
+            .map_err(|e| match e {
+                SendError::NoProc(ServerMsg::Info(m)) => SendError::NoProc(m),
+                SendError::Full(ServerMsg::Info(m)) => SendError::Full(m),
+                SendError::WrongType(ServerMsg::Info(m)) => SendError::WrongType(m),
+                SendError::NotRegistered(ServerMsg::Info(m)) => SendError::NotRegistered(m),
+                _ => unreachable!("an Info went in"),
+            })
+    }
+}
+
+async fn call_until<S: GenServer>(
+    cell: &Arc<Cell<ServerMsg<S>>>,
+    request: S::Call,
+    deadline: Option<tokio::time::Instant>,
+) -> Result<S::Reply, CallError> {
+    let server = cell.core.pid;
+    let caller = current_pid();
+    if caller == Some(server) {
+        return Err(CallError::CallingSelf);
+    }
+    let (tx, rx) = oneshot::channel();
+    let msg = Message::Msg(ServerMsg::Call(request, ReplyTo { tx, caller }));
+    // A bounded mailbox makes the caller wait for room, within the same deadline.
+    let sent = match deadline {
+        Some(d) => match tokio::time::timeout_at(d, cell.mailbox.send(msg)).await {
+            Ok(r) => r,
+            Err(_) => return Err(CallError::Timeout),
+        },
+        None => cell.mailbox.send(msg).await,
+    };
+    if sent.is_err() {
+        return Err(CallError::NoProc);
+    }
+    let reply = match deadline {
+        Some(d) => match tokio::time::timeout_at(d, rx).await {
+            Ok(r) => r,
+            Err(_) => return Err(CallError::Timeout),
+        },
+        None => rx.await,
+    };
+    match reply {
+        Ok(v) => Ok(v),
+        // The reply handle was dropped: the server ended (its reason is stored before its
+        // state is dropped), or it dropped the handle on purpose and we wait for its end.
+        Err(_) => {
+            if let Some(reason) = cell.core.exit_reason.get() {
+                return Err(CallError::Exit(reason.clone()));
+            }
+            let down = wait_for_exit(cell, server);
+            let reason = match deadline {
+                Some(d) => tokio::time::timeout_at(d, down)
+                    .await
+                    .map_err(|_| CallError::Timeout)?,
+                None => down.await,
+            };
+            Err(CallError::Exit(reason))
+        }
+    }
+}
+
+async fn wait_for_exit<M: Send + 'static>(cell: &Arc<Cell<M>>, pid: Pid) -> Exit {
+    // Waiter refs only need to be unique among one process's watchers; they come from their
+    // own counter (top bit set) so that they never collide with the node's refs.
+    static WAITER_REFS: std::sync::atomic::AtomicU64 = std::sync::atomic::AtomicU64::new(1 << 63);
+    let id = WAITER_REFS.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
+    let (tx, rx) = oneshot::channel();
+    let mref = crate::pid::Ref::new(pid.node(), id, pid.creation());
+    let sig = crate::signal::Signal::Monitor {
+        watcher: crate::signal::Watcher::Waiter(tx),
+        mref,
+    };
+    if cell.mailbox.push_control(sig).is_err() {
+        return cell.core.exit_reason.get().cloned().unwrap_or(Exit::NoProc);
+    }
+    rx.await.unwrap_or(Exit::NoProc)
+}
+
+/// The server process's body: init, then one message at a time.
+async fn run<S: GenServer>(
+    mut state: S,
+    mut ctx: ServerCtx<S>,
+    started: oneshot::Sender<Result<(), Exit>>,
+) -> Exit {
+    let init = AssertUnwindSafe(state.init(&mut ctx)).catch_unwind().await;
+    match init {
+        Ok(Ok(())) => {
+            let _ = started.send(Ok(()));
+        }
+        Ok(Err(reason)) => {
+            let _ = started.send(Err(reason.clone()));
+            return reason;
+        }
+        Err(panic) => {
+            let reason = Exit::from_panic(&*panic);
+            let _ = started.send(Err(reason.clone()));
+            return reason;
+        }
+    }
+    loop {
+        let msg = ctx.recv().await;
+        let outcome = match msg {
+            Message::Exit { from, reason } if Some(from) == ctx.parent() => {
+                // R-GS-7: an exit from the parent while trapping: terminate, then exit with
+                // the parent's reason.
+                Ok(Err(reason))
+            }
+            Message::Msg(ServerMsg::Call(request, from)) => {
+                AssertUnwindSafe(handle_call(&mut state, request, from, &mut ctx))
+                    .catch_unwind()
+                    .await
+            }
+            Message::Msg(ServerMsg::Cast(m)) => {
+                AssertUnwindSafe(state.handle_cast(m, &mut ctx))
+                    .catch_unwind()
+                    .await
+            }
+            Message::Msg(ServerMsg::Info(m)) => {
+                AssertUnwindSafe(state.handle_info(Message::Msg(m), &mut ctx))
+                    .catch_unwind()
+                    .await
+            }
+            Message::Exit { from, reason } => {
+                AssertUnwindSafe(state.handle_info(Message::Exit { from, reason }, &mut ctx))
+                    .catch_unwind()
+                    .await
+            }
+            Message::Down { mref, pid, reason } => {
+                AssertUnwindSafe(state.handle_info(Message::Down { mref, pid, reason }, &mut ctx))
+                    .catch_unwind()
+                    .await
+            }
+        };
+        let reason = match outcome {
+            Ok(Ok(())) => continue,
+            Ok(Err(reason)) => reason,
+            Err(panic) => Exit::from_panic(&*panic),
+        };
+        let _ = AssertUnwindSafe(state.terminate(&reason, &mut ctx))
+            .catch_unwind()
+            .await;
+        return reason;
+    }
+}
+
+async fn handle_call<S: GenServer>(
+    state: &mut S,
+    request: S::Call,
+    from: ReplyTo<S::Reply>,
+    ctx: &mut ServerCtx<S>,
+) -> Result<(), Exit> {
+    let mut slot = Some(from);
+    let decided = state
+        .handle_call(request, Caller { slot: &mut slot }, ctx)
+        .await?;
+    if let (Reply::Now(v), Some(to)) = (decided, slot) {
+        to.reply(v);
+    }
+    Ok(())
+}
+
+impl Node {
+    /// Starts a [`GenServer`] from outside any process, unlinked, and waits until its `init`
+    /// has run.
+    pub async fn start<S: GenServer>(&self, server: S) -> Result<ServerRef<S>, StartError> {
+        start(
+            self,
+            SpawnSpec::top("gen_server", SpawnOpts::default()),
+            server,
+        )
+        .await
+    }
+
+    /// Starts a [`GenServer`] with spawn options, from outside any process.
+    pub async fn start_with<S: GenServer>(
+        &self,
+        opts: SpawnOpts,
+        server: S,
+    ) -> Result<ServerRef<S>, StartError> {
+        start(self, SpawnSpec::top("gen_server", opts), server).await
+    }
+}
+
+impl<M: Send + 'static> Ctx<M> {
+    /// Starts a [`GenServer`] linked to this process (`gen_server:start_link`), and waits
+    /// until its `init` has run. This process is the server's parent (R-GS-7).
+    pub async fn start_link<S: GenServer>(&self, server: S) -> Result<ServerRef<S>, StartError> {
+        self.start_link_with(SpawnOpts::default(), server).await
+    }
+
+    /// [`start_link`](Self::start_link) with spawn options (for example `trap_exit`, so that
+    /// the server's `terminate` runs when its parent shuts it down).
+    pub async fn start_link_with<S: GenServer>(
+        &self,
+        opts: SpawnOpts,
+        server: S,
+    ) -> Result<ServerRef<S>, StartError> {
+        let (started, result) = oneshot::channel();
+        let addr = self.spawn_kind("gen_server", opts, true, move |ctx| {
+            run(server, ctx, started)
+        })?;
+        finish_start(addr, result).await
+    }
+}
+
+async fn start<S: GenServer>(
+    node: &Node,
+    spec: SpawnSpec,
+    server: S,
+) -> Result<ServerRef<S>, StartError> {
+    let (started, result) = oneshot::channel();
+    let addr = spawn(node, spec, move |ctx| run(server, ctx, started))?;
+    finish_start(addr, result).await
+}
+
+async fn finish_start<S: GenServer>(
+    addr: Addr<ServerMsg<S>>,
+    result: oneshot::Receiver<Result<(), Exit>>,
+) -> Result<ServerRef<S>, StartError> {
+    match result.await {
+        Ok(Ok(())) => Ok(ServerRef { addr }),
+        Ok(Err(reason)) => Err(StartError::Init(reason)),
+        // Killed before init answered.
+        Err(_) => Err(StartError::Init(
+            addr.cell()
+                .core
+                .exit_reason
+                .get()
+                .cloned()
+                .unwrap_or(Exit::Killed),
+        )),
+    }
+}

@@ -1,0 +1,151 @@
+//! Signals (the control lane) and messages (the data lane), and the exit receive rules.
+
+use crate::exit::Exit;
+use crate::pid::{Pid, Ref};
+use tokio::sync::oneshot;
+
+/// What a process receives: one of its own messages, or a signal that became a message.
+#[derive(Debug, PartialEq, Eq)]
+pub enum Message<M> {
+    /// A message sent to the process.
+    Msg(M),
+    /// `{'EXIT', From, Reason}`: an exit signal received while trapping exits (R-EXIT-1).
+    Exit {
+        /// The process the signal came from.
+        from: Pid,
+        /// The reason it carried.
+        reason: Exit,
+    },
+    /// `{'DOWN', Ref, process, Pid, Reason}`: a monitored process ended (R-MON-1).
+    Down {
+        /// The monitor's reference, as returned by `monitor`.
+        mref: Ref,
+        /// The process that ended.
+        pid: Pid,
+        /// Its exit reason.
+        reason: Exit,
+    },
+}
+
+impl<M> Message<M> {
+    /// The user message, if this is one.
+    pub fn into_msg(self) -> Option<M> {
+        match self {
+            Message::Msg(m) => Some(m),
+            _ => None,
+        }
+    }
+}
+
+/// Who is told when a monitored process ends.
+#[derive(Debug)]
+pub(crate) enum Watcher {
+    /// A process: it gets a `Down` signal, which becomes a `DOWN` message.
+    Process(Pid),
+    /// Code outside any process (a caller waiting for a reply, `Node::monitor`): the reason is
+    /// sent on a oneshot.
+    Waiter(oneshot::Sender<Exit>),
+}
+
+/// A control-lane item. Always handled before the next data message.
+#[derive(Debug)]
+pub(crate) enum Signal {
+    Exit { from: Pid, reason: Exit, link: bool },
+    Link { from: Pid },
+    Unlink { from: Pid },
+    Monitor { watcher: Watcher, mref: Ref },
+    Demonitor { mref: Ref },
+    Down { mref: Ref, pid: Pid, reason: Exit },
+}
+
+/// What an exit signal does to its receiver.
+#[derive(Debug, PartialEq, Eq)]
+pub(crate) enum ExitAction {
+    /// Nothing: the signal is dropped.
+    Ignore,
+    /// The receiver terminates with this reason.
+    Die(Exit),
+    /// The receiver traps exits: the signal becomes `Message::Exit`.
+    Deliver,
+}
+
+/// The exit receive rules of R-EXIT-1 and R-EXIT-2, as one pure function.
+///
+/// `linked` says whether, for a link-borne signal, the link was still active when the signal
+/// arrived (a signal over a link that has since been removed is dropped).
+pub(crate) fn exit_action(
+    reason: &Exit,
+    from_self: bool,
+    link: bool,
+    linked: bool,
+    trapping: bool,
+) -> ExitAction {
+    if link && !linked {
+        return ExitAction::Ignore;
+    }
+    if !link && *reason == Exit::Kill {
+        // exit(Pid, kill): untrappable, and the victim's reason is `killed`.
+        return ExitAction::Die(Exit::Killed);
+    }
+    if !link && from_self && *reason == Exit::Normal {
+        // exit(self(), normal) terminates the caller even when trapping.
+        return ExitAction::Die(Exit::Normal);
+    }
+    if trapping {
+        return ExitAction::Deliver;
+    }
+    if *reason == Exit::Normal {
+        return ExitAction::Ignore;
+    }
+    ExitAction::Die(reason.clone())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::ExitAction::*;
+    use super::*;
+
+    /// R-EXIT-1, R-EXIT-2: every combination that the rules name.
+    #[test]
+    fn r_exit_1_receive_rules_table() {
+        let e = || Exit::error("boom");
+        // (reason, from_self, link, linked, trapping) -> action
+        let table = [
+            // a deactivated link drops everything
+            (e(), false, true, false, false, Ignore),
+            (Exit::Kill, false, true, false, true, Ignore),
+            // normal from another process: dropped unless trapping
+            (Exit::Normal, false, false, false, false, Ignore),
+            (Exit::Normal, false, true, true, false, Ignore),
+            (Exit::Normal, false, true, true, true, Deliver),
+            (Exit::Normal, false, false, false, true, Deliver),
+            // exit(self(), normal) kills even when trapping
+            (Exit::Normal, true, false, false, true, Die(Exit::Normal)),
+            // explicit kill -> killed, even when trapping (R-EXIT-2)
+            (Exit::Kill, false, false, false, false, Die(Exit::Killed)),
+            (Exit::Kill, false, false, false, true, Die(Exit::Killed)),
+            // kill over a link is not converted, and a trapping receiver gets a message
+            (Exit::Kill, false, true, true, false, Die(Exit::Kill)),
+            (Exit::Kill, false, true, true, true, Deliver),
+            // other reasons kill a non-trapping receiver with the same reason
+            (e(), false, true, true, false, Die(e())),
+            (e(), false, false, false, false, Die(e())),
+            (
+                Exit::Shutdown,
+                false,
+                true,
+                true,
+                false,
+                Die(Exit::Shutdown),
+            ),
+            (e(), false, true, true, true, Deliver),
+        ];
+        for (reason, from_self, link, linked, trapping, want) in table {
+            assert_eq!(
+                exit_action(&reason, from_self, link, linked, trapping),
+                want,
+                "reason={reason} self={from_self} link={link} linked={linked} trap={trapping}"
+            );
+        }
+    }
+}
