@@ -2,7 +2,7 @@
 //! one line `RESULT\t<system>\t<workload>\tkey=value...` ending in `check=ok`, or
 //! `check=FAILED\tdetail=...` (and a non-zero exit) when the workload's own result is wrong.
 //!
-//! Systems: `tokio` (two workers), `tokio-st` (current-thread runtime), `ractor`, `kameo`,
+//! Systems: `beamish`, `tokio` (two workers), `tokio-st` (current-thread runtime), `ractor`, `kameo`,
 //! `actix`. Workloads: `spawn N`, `pingpong N`, `ring NODES HOPS`, `skynet [LEAVES]`,
 //! `call CALLERS TOTAL`, `fanout SUBS MSGS`. `beamish-bench systems` lists the systems built in.
 //!
@@ -10,6 +10,7 @@
 //! workload's leftovers (memory, threads) never weigh on the next.
 
 mod actix_sys;
+mod beamish_sys;
 mod common;
 mod kameo_sys;
 mod ractor_sys;
@@ -21,7 +22,7 @@ use std::process::ExitCode;
 use common::{Outcome, Workload};
 
 /// The systems this binary can run, in the order tables list them.
-const SYSTEMS: &[&str] = &["ractor", "kameo", "actix", "tokio", "tokio-st"];
+const SYSTEMS: &[&str] = &["beamish", "ractor", "kameo", "actix", "tokio", "tokio-st"];
 
 const USAGE: &str = "usage: beamish-bench <system> <workload> [args]\n       \
      beamish-bench systems\n\
@@ -60,6 +61,7 @@ fn run(system: &str, w: Workload) -> i32 {
         "tokio-st" => current_thread(tokio_sys::run(w)),
         // actix's default: one single-threaded System arbiter runs every actor.
         "actix" => actix::System::new().block_on(actix_sys::run(w)),
+        "beamish" => two_workers(beamish_sys::run(w)),
         "tokio" => two_workers(tokio_sys::run(w)),
         "ractor" => two_workers(ractor_sys::run(w)),
         "kameo" => two_workers(kameo_sys::run(w)),
