@@ -47,7 +47,10 @@ impl<D> Inbox<D> {
 
     fn publish<C>(&self, mb: &Mailbox<C, D>) {
         // A plain store, not a read-modify-write: only the receiver writes this counter.
-        mb.buffered.store(self.local.len(), Ordering::Relaxed);
+        mb.buffered.store(
+            u32::try_from(self.local.len()).unwrap_or(u32::MAX),
+            Ordering::Relaxed,
+        );
     }
 
     /// Takes the oldest data message from the private buffer, refilling it from the shared

@@ -3,12 +3,12 @@
 use std::collections::VecDeque;
 use std::fmt;
 use std::future::Future;
-use std::num::NonZeroUsize;
+use std::num::{NonZeroU32, NonZeroUsize};
 use std::pin::Pin;
 use std::task::{Context, Poll, Waker};
 
 use crate::error::{Closed, TrySendError};
-use crate::sync::{AtomicBool, AtomicUsize, Mutex, MutexGuard, Ordering, lock};
+use crate::sync::{AtomicBool, AtomicU32, Mutex, MutexGuard, Ordering, lock};
 
 /// How many data messages a mailbox holds before senders must wait.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
@@ -36,8 +36,9 @@ pub struct Mailbox<C, D> {
     /// lets the receiver skip the lock when there is no control traffic, the common case.
     control_pending: AtomicBool,
     /// Data messages held in the receiver's private buffer, published for `len()`.
-    pub(crate) buffered: AtomicUsize,
-    capacity: Option<NonZeroUsize>,
+    pub(crate) buffered: AtomicU32,
+    /// Immutable copy of `inner.capacity.is_some()`, readable without the lock.
+    bounded: bool,
 }
 
 pub(crate) struct Inner<C, D> {
@@ -47,6 +48,8 @@ pub(crate) struct Inner<C, D> {
     /// The control lane and the waiting senders, allocated on first use: most processes never
     /// see a control item or a full mailbox, and the header of an idle process stays small.
     extra: Option<Box<Extra<C>>>,
+    /// The capacity, if bounded. Kept under the lock (it sits in what would be padding).
+    capacity: Option<NonZeroU32>,
     /// The receiver is parked waiting for data: the next data push must wake it.
     pub(crate) data_wanted: bool,
     closed: bool,
@@ -96,7 +99,7 @@ impl<C, D> fmt::Debug for Mailbox<C, D> {
         f.debug_struct("Mailbox")
             .field("len", &self.len())
             .field("control_len", &self.control_len())
-            .field("capacity", &self.capacity)
+            .field("capacity", &self.capacity())
             .field("closed", &self.is_closed())
             .finish()
     }
@@ -104,31 +107,40 @@ impl<C, D> fmt::Debug for Mailbox<C, D> {
 
 impl<C, D> Mailbox<C, D> {
     /// An empty mailbox with the given capacity for data messages.
+    ///
+    /// A capacity above `u32::MAX` is treated as `u32::MAX`.
     pub fn new(capacity: Capacity) -> Self {
+        let cap = match capacity {
+            Capacity::Unbounded => None,
+            Capacity::Bounded(n) => NonZeroU32::new(u32::try_from(n.get()).unwrap_or(u32::MAX)),
+        };
         Mailbox {
             inner: Mutex::new(Inner {
                 data: VecDeque::new(),
                 waker: None,
                 extra: None,
+                capacity: cap,
                 data_wanted: false,
                 closed: false,
             }),
             control_pending: AtomicBool::new(false),
-            buffered: AtomicUsize::new(0),
-            capacity: match capacity {
-                Capacity::Unbounded => None,
-                Capacity::Bounded(n) => Some(n),
-            },
+            buffered: AtomicU32::new(0),
+            bounded: cap.is_some(),
         }
     }
 
     /// The data capacity, if any.
     pub fn capacity(&self) -> Capacity {
-        self.capacity.map_or(Capacity::Unbounded, Capacity::Bounded)
+        match self.lock().capacity {
+            None => Capacity::Unbounded,
+            Some(n) => {
+                Capacity::Bounded(NonZeroUsize::new(n.get() as usize).unwrap_or(NonZeroUsize::MIN))
+            }
+        }
     }
 
     pub(crate) fn is_bounded(&self) -> bool {
-        self.capacity.is_some()
+        self.bounded
     }
 
     pub(crate) fn lock(&self) -> MutexGuard<'_, Inner<C, D>> {
@@ -190,10 +202,8 @@ impl<C, D> Mailbox<C, D> {
         if inner.closed {
             return Err(TrySendError::Closed(msg));
         }
-        if let Some(cap) = self.capacity {
-            if inner.data.len() + self.buffered.load(Ordering::Relaxed) >= cap.get() {
-                return Err(TrySendError::Full(msg));
-            }
+        if self.is_full(&inner) {
+            return Err(TrySendError::Full(msg));
         }
         Self::push_data_locked(&mut inner, msg);
         Ok(())
@@ -208,6 +218,12 @@ impl<C, D> Mailbox<C, D> {
         }
         Self::push_data_locked(&mut inner, msg);
         Ok(())
+    }
+
+    fn is_full(&self, inner: &Inner<C, D>) -> bool {
+        inner.capacity.is_some_and(|cap| {
+            inner.data.len() + self.buffered.load(Ordering::Relaxed) as usize >= cap.get() as usize
+        })
     }
 
     fn push_data_locked(inner: &mut Inner<C, D>, msg: D) {
@@ -245,7 +261,7 @@ impl<C, D> Mailbox<C, D> {
     /// Number of queued data messages (shared queue plus the receiver's private buffer).
     pub fn len(&self) -> usize {
         let inner = self.lock();
-        inner.data.len() + self.buffered.load(Ordering::Relaxed)
+        inner.data.len() + self.buffered.load(Ordering::Relaxed) as usize
     }
 
     /// Whether no data message is queued.
@@ -327,10 +343,7 @@ impl<C, D> Future for SendFuture<'_, C, D> {
         if inner.closed {
             return Poll::Ready(Err(Closed(msg)));
         }
-        let full = this.mailbox.capacity.is_some_and(|cap| {
-            inner.data.len() + this.mailbox.buffered.load(Ordering::Relaxed) >= cap.get()
-        });
-        if !full {
+        if !this.mailbox.is_full(&inner) {
             Mailbox::push_data_locked(&mut inner, msg);
             return Poll::Ready(Ok(()));
         }

@@ -29,13 +29,13 @@ impl<M> Clone for Addr<M> {
 
 impl<M> fmt::Debug for Addr<M> {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        write!(f, "Addr({})", self.cell.core.pid)
+        write!(f, "Addr({})", self.cell.pid())
     }
 }
 
 impl<M> PartialEq for Addr<M> {
     fn eq(&self, other: &Self) -> bool {
-        self.cell.core.pid == other.cell.core.pid
+        self.cell.pid() == other.cell.pid()
     }
 }
 
@@ -52,7 +52,7 @@ impl<M: Send + 'static> Addr<M> {
 
     /// The process's pid.
     pub fn pid(&self) -> Pid {
-        self.cell.core.pid
+        self.cell.pid()
     }
 
     /// Sends a message without waiting (R-MBX-2). Fails with [`SendError::Full`] if the mailbox

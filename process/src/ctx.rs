@@ -10,7 +10,7 @@ use std::time::Duration;
 use beamish_mailbox::Inbox;
 
 use crate::addr::Addr;
-use crate::cell::Cell;
+use crate::cell::{Cell, Kind};
 use crate::error::SpawnError;
 use crate::exit::{Exit, IntoExit};
 use crate::node::Node;
@@ -21,7 +21,6 @@ use crate::signal::{Message, Signal, Watcher};
 /// A process's own view of itself: its mailbox, links, monitors and exit flags. Handed to the
 /// process body at spawn; owned by the process.
 pub struct Ctx<M> {
-    node: Node,
     cell: Arc<Cell<M>>,
     inbox: Inbox<Message<M>>,
 }
@@ -29,15 +28,14 @@ pub struct Ctx<M> {
 impl<M> fmt::Debug for Ctx<M> {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.debug_struct("Ctx")
-            .field("pid", &self.cell.core.pid)
+            .field("pid", &self.cell.pid())
             .finish()
     }
 }
 
 impl<M: Send + 'static> Ctx<M> {
-    pub(crate) fn new(node: Node, cell: Arc<Cell<M>>) -> Ctx<M> {
+    pub(crate) fn new(cell: Arc<Cell<M>>) -> Ctx<M> {
         Ctx {
-            node,
             cell,
             inbox: Inbox::new(),
         }
@@ -45,7 +43,7 @@ impl<M: Send + 'static> Ctx<M> {
 
     /// This process's pid (`self()`).
     pub fn pid(&self) -> Pid {
-        self.cell.core.pid
+        self.cell.pid()
     }
 
     /// A typed handle to this process, to hand to others.
@@ -55,7 +53,7 @@ impl<M: Send + 'static> Ctx<M> {
 
     /// The node this process runs on.
     pub fn node(&self) -> &Node {
-        &self.node
+        &self.cell.node
     }
 
     /// The process that spawned this one with a link, if any (OTP's parent).
@@ -145,7 +143,7 @@ impl<M: Send + 'static> Ctx<M> {
     /// trapped and ends the target with [`Exit::Killed`] (R-EXIT-1, R-EXIT-2). The signal takes
     /// effect at this process's next `.await` when sent to itself.
     pub fn exit(&self, pid: Pid, reason: Exit) {
-        send_exit(&self.node, self.pid(), pid, reason);
+        send_exit(&self.cell.node, self.pid(), pid, reason);
     }
 
     // ---- links -----------------------------------------------------------------------
@@ -161,7 +159,12 @@ impl<M: Send + 'static> Ctx<M> {
         if !self.cell.core.relations(|r| r.links.insert(pid)) {
             return;
         }
-        if self.node.signal(pid, Signal::Link { from: me }).is_err() {
+        if self
+            .cell
+            .node
+            .signal(pid, Signal::Link { from: me })
+            .is_err()
+        {
             signal_self(
                 &*self.cell,
                 Signal::Exit {
@@ -178,7 +181,7 @@ impl<M: Send + 'static> Ctx<M> {
     pub fn unlink(&self, pid: Pid) {
         let me = self.pid();
         if self.cell.core.relations(|r| r.links.remove(&pid)) {
-            let _ = self.node.signal(pid, Signal::Unlink { from: me });
+            let _ = self.cell.node.signal(pid, Signal::Unlink { from: me });
         }
     }
 
@@ -198,13 +201,13 @@ impl<M: Send + 'static> Ctx<M> {
     /// [`Exit::NoProc`] at once (R-MON-2).
     pub fn monitor(&self, pid: Pid) -> Ref {
         let me = self.pid();
-        let mref = self.node.make_ref();
+        let mref = self.cell.node.make_ref();
         self.cell.core.relations(|r| r.monitors.insert(mref, pid));
         let sig = Signal::Monitor {
             watcher: Watcher::Process(me),
             mref,
         };
-        if self.node.signal(pid, sig).is_err() {
+        if self.cell.node.signal(pid, sig).is_err() {
             signal_self(
                 &*self.cell,
                 Signal::Down {
@@ -223,7 +226,7 @@ impl<M: Send + 'static> Ctx<M> {
     pub fn demonitor(&mut self, mref: Ref, flush: bool) -> bool {
         let target = self.cell.core.relations(|r| r.monitors.remove(&mref));
         if let Some(pid) = target {
-            let _ = self.node.signal(pid, Signal::Demonitor { mref });
+            let _ = self.cell.node.signal(pid, Signal::Demonitor { mref });
         }
         if flush {
             self.inbox
@@ -234,7 +237,7 @@ impl<M: Send + 'static> Ctx<M> {
 
     // ---- spawning --------------------------------------------------------------------
 
-    fn spec(&self, kind: &'static str, link: bool, opts: SpawnOpts) -> SpawnSpec {
+    fn spec(&self, kind: Kind, link: bool, opts: SpawnOpts) -> SpawnSpec {
         SpawnSpec {
             opts,
             kind,
@@ -253,8 +256,8 @@ impl<M: Send + 'static> Ctx<M> {
         Fut::Output: IntoExit,
     {
         spawn(
-            &self.node,
-            self.spec("process", false, SpawnOpts::default()),
+            &self.cell.node,
+            self.spec(Kind::Process, false, SpawnOpts::default()),
             body,
         )
     }
@@ -284,12 +287,12 @@ impl<M: Send + 'static> Ctx<M> {
         Fut: Future + Send + 'static,
         Fut::Output: IntoExit,
     {
-        self.spawn_kind("process", opts, link, body)
+        self.spawn_kind(Kind::Process, opts, link, body)
     }
 
     pub(crate) fn spawn_kind<N, F, Fut>(
         &self,
-        kind: &'static str,
+        kind: Kind,
         opts: SpawnOpts,
         link: bool,
         body: F,
@@ -300,7 +303,7 @@ impl<M: Send + 'static> Ctx<M> {
         Fut: Future + Send + 'static,
         Fut::Output: IntoExit,
     {
-        let addr = spawn(&self.node, self.spec(kind, link, opts), body)?;
+        let addr = spawn(&self.cell.node, self.spec(kind, link, opts), body)?;
         if link {
             self.cell.core.relations(|r| r.links.insert(addr.pid()));
         }
@@ -317,10 +320,10 @@ impl<M: Send + 'static> Ctx<M> {
     {
         // The monitor exists before the child runs: a child that dies at once still reports
         // its real reason, not `noproc`.
-        let mref = self.node.make_ref();
-        let mut spec = self.spec("process", false, SpawnOpts::default());
+        let mref = self.cell.node.make_ref();
+        let mut spec = self.spec(Kind::Process, false, SpawnOpts::default());
         spec.monitor = Some((mref, self.pid()));
-        let addr = spawn(&self.node, spec, body)?;
+        let addr = spawn(&self.cell.node, spec, body)?;
         self.cell
             .core
             .relations(|r| r.monitors.insert(mref, addr.pid()));
@@ -329,6 +332,6 @@ impl<M: Send + 'static> Ctx<M> {
 
     /// Registers this process under `name` (see [`Node::register`]).
     pub fn register(&self, name: &str) -> Result<(), crate::error::RegisterError> {
-        self.node.register(name, self.pid())
+        self.cell.node.register(name, self.pid())
     }
 }

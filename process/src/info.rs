@@ -2,7 +2,7 @@
 
 use std::sync::Arc;
 
-use crate::cell::{AnyCell, Status};
+use crate::cell::{AnyCell, Kind, Status};
 use crate::node::Node;
 use crate::pid::Pid;
 
@@ -16,8 +16,8 @@ pub struct ProcessInfo {
     pub name: Option<Arc<str>>,
     /// What it is doing.
     pub status: Status,
-    /// What kind of process it is: `"process"`, `"gen_server"`, `"task"`, ...
-    pub kind: &'static str,
+    /// What kind of process it is.
+    pub kind: Kind,
     /// Queued data messages.
     pub mailbox_len: usize,
     /// Messages it has received so far.
@@ -45,7 +45,7 @@ fn info_of(cell: &dyn AnyCell) -> ProcessInfo {
         })
         .unwrap_or_default();
     ProcessInfo {
-        pid: core.pid,
+        pid: cell.pid(),
         name,
         status: core.status(),
         kind: core.kind,

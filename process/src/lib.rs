@@ -67,7 +67,7 @@ mod table;
 
 pub use addr::Addr;
 pub use beamish_mailbox::Capacity;
-pub use cell::Status;
+pub use cell::{Kind, Status};
 pub use ctx::Ctx;
 pub use error::{CallError, NodeError, RegisterError, SendError, SpawnError, StartError};
 pub use exit::{Exit, IntoExit};
@@ -78,4 +78,4 @@ pub use process::{SpawnOpts, current_pid};
 pub use server::{
     Caller, DEFAULT_CALL_TIMEOUT, GenServer, Reply, ReplyTo, ServerCtx, ServerMsg, ServerRef,
 };
-pub use signal::Message;
+pub use signal::{DownMsg, ExitMsg, Message};

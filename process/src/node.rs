@@ -5,15 +5,18 @@ use std::fmt;
 use std::sync::atomic::{AtomicU64, AtomicUsize, Ordering};
 use std::sync::{Arc, Mutex, MutexGuard};
 
+use std::pin::Pin;
+
 use tokio::sync::oneshot;
+use tokio::time::{Instant, Sleep};
 
 use crate::addr::Addr;
 use crate::cell::{AnyCell, Cell};
 use crate::error::{NodeError, RegisterError, SendError};
 use crate::exit::Exit;
 use crate::pid::{NodeId, Pid, Ref};
-use crate::signal::{Message, Signal, Watcher};
-use crate::table::Table;
+use crate::signal::{Signal, Watcher};
+use crate::table::{SHARDS, Table, home_shard};
 
 /// Default process limit, as the BEAM's `+P` default (R-PROC-1).
 pub const DEFAULT_PROCESS_LIMIT: usize = 1 << 20;
@@ -59,7 +62,15 @@ pub(crate) struct NodeInner {
     next_ref: AtomicU64,
     names: Mutex<HashMap<Arc<str>, Pid, ahash::RandomState>>,
     pub(crate) rt: tokio::runtime::Handle,
+    /// Call timers kept for reuse, per home shard of the calling thread (see `take_timer`).
+    timers: Box<[Mutex<Vec<CallTimer>>]>,
 }
+
+/// A reusable call timer.
+type CallTimer = Pin<Box<Sleep>>;
+
+/// Timers kept per shard; more than this are simply dropped.
+const TIMERS_PER_SHARD: usize = 32;
 
 impl fmt::Debug for Node {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
@@ -95,6 +106,7 @@ impl Node {
                 next_ref: AtomicU64::new(1),
                 names: Mutex::new(HashMap::default()),
                 rt,
+                timers: (0..SHARDS).map(|_| Mutex::new(Vec::new())).collect(),
             }),
         })
     }
@@ -219,6 +231,33 @@ impl Node {
         }
     }
 
+    /// A timer set to `deadline`, for a call's timeout. Registering a fresh tokio timer for
+    /// every call costs about as much as the rest of the call; a reused timer that is still
+    /// armed only has its deadline pushed later, which tokio does with one atomic operation.
+    pub(crate) fn take_timer(&self, deadline: Instant) -> Pin<Box<Sleep>> {
+        let pooled = self.inner.timers[home_shard()]
+            .lock()
+            .unwrap_or_else(std::sync::PoisonError::into_inner)
+            .pop();
+        match pooled {
+            Some(mut t) => {
+                t.as_mut().reset(deadline);
+                t
+            }
+            None => Box::pin(tokio::time::sleep_until(deadline)),
+        }
+    }
+
+    /// Gives a call's timer back for reuse.
+    pub(crate) fn give_timer(&self, timer: Pin<Box<Sleep>>) {
+        let mut pool = self.inner.timers[home_shard()]
+            .lock()
+            .unwrap_or_else(std::sync::PoisonError::into_inner);
+        if pool.len() < TIMERS_PER_SHARD {
+            pool.push(timer);
+        }
+    }
+
     // ---- names -----------------------------------------------------------------------
 
     fn names(&self) -> MutexGuard<'_, HashMap<Arc<str>, Pid, ahash::RandomState>> {
@@ -291,17 +330,6 @@ impl Node {
             Watcher::Waiter(tx) => {
                 let _ = tx.send(reason);
             }
-        }
-    }
-}
-
-/// Used by `Message::Down` consumers that want to match a monitor's reference.
-impl<M> Message<M> {
-    /// The monitor reference, if this is a `DOWN`.
-    pub fn down_ref(&self) -> Option<Ref> {
-        match self {
-            Message::Down { mref, .. } => Some(*mref),
-            _ => None,
         }
     }
 }

@@ -27,8 +27,9 @@ impl NodeId {
 /// A process identifier: which node, which process on it, which incarnation of that node.
 ///
 /// `Copy + Hash + Ord` and serde-serialisable, so a pid can travel in messages and across
-/// nodes unchanged. It displays like Erlang's: `<0.123.0>` for a process of an unnamed node
-/// (`<node.serial.creation>`; a named node shows its id's low 32 bits).
+/// nodes unchanged. It displays like Erlang's `<A.B.C>`: `A` is the node (`0` for an unnamed
+/// node; a named node shows its id's low 32 bits), `B` the process's slot number and `C` the
+/// slot's generation, so `<0.123.1>`.
 #[derive(Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize)]
 pub struct Pid {
     node: NodeId,
@@ -68,7 +69,9 @@ impl fmt::Display for Pid {
         write!(
             f,
             "<{}.{}.{}>",
-            self.node.0 as u32, self.serial, self.creation
+            self.node.0 as u32,
+            self.serial & 0xffff_ffff,
+            self.serial >> 32
         )
     }
 }
@@ -121,9 +124,9 @@ mod tests {
 
     #[test]
     fn displays_like_erlang() {
-        let p = Pid::from_parts(NodeId::LOCAL, 123, 0);
-        assert_eq!(p.to_string(), "<0.123.0>");
-        assert_eq!(format!("{p:?}"), "<0.123.0>");
+        let p = Pid::from_parts(NodeId::LOCAL, (1 << 32) | 123, 0);
+        assert_eq!(p.to_string(), "<0.123.1>");
+        assert_eq!(format!("{p:?}"), "<0.123.1>");
     }
 
     #[test]

@@ -11,7 +11,7 @@ use std::task::{Context, Poll};
 use beamish_mailbox::Capacity;
 
 use crate::addr::Addr;
-use crate::cell::{AnyCell, Cell, Core, Relations, Status};
+use crate::cell::{AnyCell, Cell, Core, Kind, Relations, Status};
 use crate::ctx::Ctx;
 use crate::error::SpawnError;
 use crate::exit::{Exit, IntoExit};
@@ -56,7 +56,7 @@ pub struct SpawnOpts {
 /// Everything the spawn path needs besides the body.
 pub(crate) struct SpawnSpec {
     pub(crate) opts: SpawnOpts,
-    pub(crate) kind: &'static str,
+    pub(crate) kind: Kind,
     /// Link to this (spawning) process, atomically with the spawn.
     pub(crate) link: Option<Pid>,
     /// Monitored by this (spawning) process under this reference, atomically with the spawn.
@@ -66,7 +66,7 @@ pub(crate) struct SpawnSpec {
 }
 
 impl SpawnSpec {
-    pub(crate) fn top(kind: &'static str, opts: SpawnOpts) -> SpawnSpec {
+    pub(crate) fn top(kind: Kind, opts: SpawnOpts) -> SpawnSpec {
         SpawnSpec {
             opts,
             kind,
@@ -106,15 +106,14 @@ where
     let kind = spec.kind;
     let cell = inner.table.insert_with(|serial| {
         let core = Core::new(node.pid_for(serial), kind, relations);
-        Arc::new(Cell::<M>::new(core, capacity))
+        Arc::new(Cell::<M>::new(core, capacity, node.clone()))
     });
     if spec.opts.trap_exit {
         cell.core.trap_exit.store(true, Ordering::Relaxed);
     }
-    let ctx = Ctx::new(node.clone(), cell.clone());
+    let ctx = Ctx::new(cell.clone());
     let fut = ProcessFuture {
         cell: cell.clone(),
-        node: node.clone(),
         registered: false,
         body: Body::Start { f: body, ctx },
     };
@@ -140,7 +139,6 @@ pin_project_lite::pin_project! {
     /// catches panics, and terminates it.
     struct ProcessFuture<M, F, Fut> {
         cell: Arc<Cell<M>>,
-        node: Node,
         // The task's waker is handed to the mailbox once: a tokio task's waker never changes.
         registered: bool,
         #[pin]
@@ -167,12 +165,12 @@ where
             *this.registered = true;
         }
         let core = &this.cell.core;
-        let _current = CurrentGuard::enter(core.pid);
+        let _current = CurrentGuard::enter(this.cell.pid());
         core.set_status(Status::Running);
 
         while let Some(sig) = this.cell.mailbox.take_control() {
-            if let Some(reason) = handle_signal(this.node, this.cell, sig) {
-                finish(this.node, this.cell, this.body, reason);
+            if let Some(reason) = handle_signal(this.cell, sig) {
+                finish(this.cell, this.body, reason);
                 return Poll::Ready(());
             }
         }
@@ -198,13 +196,12 @@ where
             Ok(Poll::Ready(reason)) => reason,
             Err(payload) => Exit::from_panic(&*payload),
         };
-        finish(this.node, this.cell, this.body, reason);
+        finish(this.cell, this.body, reason);
         Poll::Ready(())
     }
 }
 
 fn finish<M: Send + 'static, F, Fut>(
-    node: &Node,
     cell: &Cell<M>,
     mut body: Pin<&mut Body<M, F, Fut>>,
     reason: Exit,
@@ -216,22 +213,22 @@ fn finish<M: Send + 'static, F, Fut>(
     let _ = core.exit_reason.set(reason.clone());
     // (2) Drop the user's state in place. A panicking destructor must not escape either.
     let _ = catch_unwind(AssertUnwindSafe(|| body.set(Body::Done)));
-    terminate(node, cell, reason);
+    terminate(cell, reason);
 }
 
 /// Applies one control signal. Returns the exit reason if the signal ends the process.
-fn handle_signal<M: Send + 'static>(node: &Node, cell: &Cell<M>, sig: Signal) -> Option<Exit> {
+fn handle_signal<M: Send + 'static>(cell: &Cell<M>, sig: Signal) -> Option<Exit> {
     let core = &cell.core;
     match sig {
         Signal::Exit { from, reason, link } => {
             let linked = link && core.relations(|r| r.links.remove(&from));
-            match exit_action(&reason, from == core.pid, link, linked, core.trapping()) {
+            match exit_action(&reason, from == cell.pid(), link, linked, core.trapping()) {
                 ExitAction::Ignore => None,
                 ExitAction::Die(r) => Some(r),
                 ExitAction::Deliver => {
                     let _ = cell
                         .mailbox
-                        .push_data_unchecked(Message::Exit { from, reason });
+                        .push_data_unchecked(Message::exit(from, reason));
                     None
                 }
             }
@@ -257,9 +254,8 @@ fn handle_signal<M: Send + 'static>(node: &Node, cell: &Cell<M>, sig: Signal) ->
             if core.relations(|r| r.monitors.remove(&mref)).is_some() {
                 let _ = cell
                     .mailbox
-                    .push_data_unchecked(Message::Down { mref, pid, reason });
+                    .push_data_unchecked(Message::down(mref, pid, reason));
             }
-            let _ = node;
             None
         }
     }
@@ -267,9 +263,10 @@ fn handle_signal<M: Send + 'static>(node: &Node, cell: &Cell<M>, sig: Signal) ->
 
 /// The end of a process, after its state is dropped: release the name, close the mailbox,
 /// answer what arrived before the close, tell links and monitors, leave the table.
-fn terminate<M: Send + 'static>(node: &Node, cell: &Cell<M>, reason: Exit) {
+fn terminate<M: Send + 'static>(cell: &Cell<M>, reason: Exit) {
+    let node = &cell.node;
     let core = &cell.core;
-    let me = core.pid;
+    let me = cell.pid();
     let rel = core.take_relations();
     // (3) R-LNK-2: the name goes before the exit signals.
     if let Some(name) = rel.as_ref().and_then(|r| r.name.as_ref()) {
@@ -357,7 +354,11 @@ impl Node {
         Fut: Future + Send + 'static,
         Fut::Output: IntoExit,
     {
-        spawn(self, SpawnSpec::top("process", SpawnOpts::default()), body)
+        spawn(
+            self,
+            SpawnSpec::top(Kind::Process, SpawnOpts::default()),
+            body,
+        )
     }
 
     /// Spawns a process with options, from outside any process.
@@ -368,6 +369,6 @@ impl Node {
         Fut: Future + Send + 'static,
         Fut::Output: IntoExit,
     {
-        spawn(self, SpawnSpec::top("process", opts), body)
+        spawn(self, SpawnSpec::top(Kind::Process, opts), body)
     }
 }

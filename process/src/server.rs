@@ -3,14 +3,17 @@
 use std::fmt;
 use std::future::Future;
 use std::panic::AssertUnwindSafe;
+use std::pin::Pin;
 use std::sync::Arc;
+use std::task::Poll;
 use std::time::Duration;
 
+use beamish_mailbox::TrySendError;
 use futures::FutureExt;
 use tokio::sync::oneshot;
 
 use crate::addr::Addr;
-use crate::cell::Cell;
+use crate::cell::{Cell, Kind};
 use crate::ctx::Ctx;
 use crate::error::{CallError, SendError, StartError};
 use crate::exit::Exit;
@@ -271,28 +274,35 @@ async fn call_until<S: GenServer>(
     request: S::Call,
     deadline: Option<tokio::time::Instant>,
 ) -> Result<S::Reply, CallError> {
-    let server = cell.core.pid;
+    let server = cell.pid();
     let caller = current_pid();
     if caller == Some(server) {
         return Err(CallError::CallingSelf);
     }
     let (tx, rx) = oneshot::channel();
     let msg = Message::Msg(ServerMsg::Call(request, ReplyTo { tx, caller }));
-    // A bounded mailbox makes the caller wait for room, within the same deadline.
-    let sent = match deadline {
-        Some(d) => match tokio::time::timeout_at(d, cell.mailbox.send(msg)).await {
-            Ok(r) => r,
-            Err(_) => return Err(CallError::Timeout),
-        },
-        None => cell.mailbox.send(msg).await,
-    };
-    if sent.is_err() {
-        return Err(CallError::NoProc);
+    // The common case, room in the mailbox, costs no timer; only a full bounded mailbox makes
+    // the caller wait for room, within the same deadline.
+    match cell.mailbox.try_send(msg) {
+        Ok(()) => {}
+        Err(TrySendError::Full(msg)) => {
+            let sent = match deadline {
+                Some(d) => match tokio::time::timeout_at(d, cell.mailbox.send(msg)).await {
+                    Ok(r) => r,
+                    Err(_) => return Err(CallError::Timeout),
+                },
+                None => cell.mailbox.send(msg).await,
+            };
+            if sent.is_err() {
+                return Err(CallError::NoProc);
+            }
+        }
+        Err(_) => return Err(CallError::NoProc),
     }
     let reply = match deadline {
-        Some(d) => match tokio::time::timeout_at(d, rx).await {
-            Ok(r) => r,
-            Err(_) => return Err(CallError::Timeout),
+        Some(d) => match wait_reply(&cell.node, rx, d).await {
+            Some(r) => r,
+            None => return Err(CallError::Timeout),
         },
         None => rx.await,
     };
@@ -314,6 +324,31 @@ async fn call_until<S: GenServer>(
             Err(CallError::Exit(reason))
         }
     }
+}
+
+/// Waits for a reply until `deadline`; `None` on timeout. The timer is taken only if the
+/// reply is not already there, and goes back to the node's pool afterwards.
+async fn wait_reply<R>(
+    node: &Node,
+    mut rx: oneshot::Receiver<R>,
+    deadline: tokio::time::Instant,
+) -> Option<Result<R, oneshot::error::RecvError>> {
+    let mut timer = None;
+    let out = std::future::poll_fn(|cx| {
+        if let Poll::Ready(r) = Pin::new(&mut rx).poll(cx) {
+            return Poll::Ready(Some(r));
+        }
+        let t = timer.get_or_insert_with(|| node.take_timer(deadline));
+        match t.as_mut().poll(cx) {
+            Poll::Ready(()) => Poll::Ready(None),
+            Poll::Pending => Poll::Pending,
+        }
+    })
+    .await;
+    if let Some(t) = timer {
+        node.give_timer(t);
+    }
+    out
 }
 
 async fn wait_for_exit<M: Send + 'static>(cell: &Arc<Cell<M>>, pid: Pid) -> Exit {
@@ -356,38 +391,9 @@ async fn run<S: GenServer>(
     }
     loop {
         let msg = ctx.recv().await;
-        let outcome = match msg {
-            Message::Exit { from, reason } if Some(from) == ctx.parent() => {
-                // R-GS-7: an exit from the parent while trapping: terminate, then exit with
-                // the parent's reason.
-                Ok(Err(reason))
-            }
-            Message::Msg(ServerMsg::Call(request, from)) => {
-                AssertUnwindSafe(handle_call(&mut state, request, from, &mut ctx))
-                    .catch_unwind()
-                    .await
-            }
-            Message::Msg(ServerMsg::Cast(m)) => {
-                AssertUnwindSafe(state.handle_cast(m, &mut ctx))
-                    .catch_unwind()
-                    .await
-            }
-            Message::Msg(ServerMsg::Info(m)) => {
-                AssertUnwindSafe(state.handle_info(Message::Msg(m), &mut ctx))
-                    .catch_unwind()
-                    .await
-            }
-            Message::Exit { from, reason } => {
-                AssertUnwindSafe(state.handle_info(Message::Exit { from, reason }, &mut ctx))
-                    .catch_unwind()
-                    .await
-            }
-            Message::Down { mref, pid, reason } => {
-                AssertUnwindSafe(state.handle_info(Message::Down { mref, pid, reason }, &mut ctx))
-                    .catch_unwind()
-                    .await
-            }
-        };
+        let outcome = AssertUnwindSafe(dispatch(&mut state, msg, &mut ctx))
+            .catch_unwind()
+            .await;
         let reason = match outcome {
             Ok(Ok(())) => continue,
             Ok(Err(reason)) => reason,
@@ -397,6 +403,26 @@ async fn run<S: GenServer>(
             .catch_unwind()
             .await;
         return reason;
+    }
+}
+
+/// Hands one message to the right callback.
+async fn dispatch<S: GenServer>(
+    state: &mut S,
+    msg: Message<ServerMsg<S>>,
+    ctx: &mut ServerCtx<S>,
+) -> Result<(), Exit> {
+    match msg {
+        Message::Msg(ServerMsg::Call(request, from)) => {
+            handle_call(state, request, from, ctx).await
+        }
+        Message::Msg(ServerMsg::Cast(m)) => state.handle_cast(m, ctx).await,
+        Message::Msg(ServerMsg::Info(m)) => state.handle_info(Message::Msg(m), ctx).await,
+        // R-GS-7: an exit from the parent while trapping: terminate, then exit with the
+        // parent's reason.
+        Message::Exit(e) if Some(e.from) == ctx.parent() => Err(e.reason),
+        Message::Exit(e) => state.handle_info(Message::Exit(e), ctx).await,
+        Message::Down(d) => state.handle_info(Message::Down(d), ctx).await,
     }
 }
 
@@ -422,7 +448,7 @@ impl Node {
     pub async fn start<S: GenServer>(&self, server: S) -> Result<ServerRef<S>, StartError> {
         start(
             self,
-            SpawnSpec::top("gen_server", SpawnOpts::default()),
+            SpawnSpec::top(Kind::GenServer, SpawnOpts::default()),
             server,
         )
         .await
@@ -434,7 +460,7 @@ impl Node {
         opts: SpawnOpts,
         server: S,
     ) -> Result<ServerRef<S>, StartError> {
-        start(self, SpawnSpec::top("gen_server", opts), server).await
+        start(self, SpawnSpec::top(Kind::GenServer, opts), server).await
     }
 }
 
@@ -453,7 +479,7 @@ impl<M: Send + 'static> Ctx<M> {
         server: S,
     ) -> Result<ServerRef<S>, StartError> {
         let (started, result) = oneshot::channel();
-        let addr = self.spawn_kind("gen_server", opts, true, move |ctx| {
+        let addr = self.spawn_kind(Kind::GenServer, opts, true, move |ctx| {
             run(server, ctx, started)
         })?;
         finish_start(addr, result).await

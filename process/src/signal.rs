@@ -5,26 +5,37 @@ use crate::pid::{Pid, Ref};
 use tokio::sync::oneshot;
 
 /// What a process receives: one of its own messages, or a signal that became a message.
+///
+/// Trapped exits and `DOWN`s are boxed so that a mailbox slot costs no more than the user's
+/// message type (plus a tag): they are rare, user messages are not.
 #[derive(Debug, PartialEq, Eq)]
 pub enum Message<M> {
     /// A message sent to the process.
     Msg(M),
     /// `{'EXIT', From, Reason}`: an exit signal received while trapping exits (R-EXIT-1).
-    Exit {
-        /// The process the signal came from.
-        from: Pid,
-        /// The reason it carried.
-        reason: Exit,
-    },
+    Exit(Box<ExitMsg>),
     /// `{'DOWN', Ref, process, Pid, Reason}`: a monitored process ended (R-MON-1).
-    Down {
-        /// The monitor's reference, as returned by `monitor`.
-        mref: Ref,
-        /// The process that ended.
-        pid: Pid,
-        /// Its exit reason.
-        reason: Exit,
-    },
+    Down(Box<DownMsg>),
+}
+
+/// A trapped exit signal, as [`Message::Exit`] carries it.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ExitMsg {
+    /// The process the signal came from.
+    pub from: Pid,
+    /// The reason it carried.
+    pub reason: Exit,
+}
+
+/// A monitor's notification, as [`Message::Down`] carries it.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct DownMsg {
+    /// The monitor's reference, as returned by `monitor`.
+    pub mref: Ref,
+    /// The process that ended.
+    pub pid: Pid,
+    /// Its exit reason.
+    pub reason: Exit,
 }
 
 impl<M> Message<M> {
@@ -34,6 +45,22 @@ impl<M> Message<M> {
             Message::Msg(m) => Some(m),
             _ => None,
         }
+    }
+
+    /// The monitor reference, if this is a `DOWN`.
+    pub fn down_ref(&self) -> Option<Ref> {
+        match self {
+            Message::Down(d) => Some(d.mref),
+            _ => None,
+        }
+    }
+
+    pub(crate) fn exit(from: Pid, reason: Exit) -> Message<M> {
+        Message::Exit(Box::new(ExitMsg { from, reason }))
+    }
+
+    pub(crate) fn down(mref: Ref, pid: Pid, reason: Exit) -> Message<M> {
+        Message::Down(Box::new(DownMsg { mref, pid, reason }))
     }
 }
 

@@ -1,20 +1,28 @@
 //! The process table: pid -> cell, sharded so that spawns on different worker threads do not
-//! contend on one lock.
+//! contend on one lock, and slab-backed so that a million entries sit in one dense array
+//! (no rehashing, and a freed slot is the next one reused, still warm in cache).
+//!
+//! A serial is `generation << 32 | index << SHARD_BITS | shard`, like an Erlang pid's number
+//! and serial: the index finds the slot, the generation tells a new process in a reused slot
+//! from the one that was there before.
 
 use std::cell::Cell as StdCell;
-use std::collections::HashMap;
 use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::{Arc, Mutex, MutexGuard};
+
+use slab::Slab;
 
 use crate::cell::AnyCell;
 
 const SHARD_BITS: u32 = 6;
-const SHARDS: usize = 1 << SHARD_BITS;
+pub(crate) const SHARDS: usize = 1 << SHARD_BITS;
+const INDEX_MASK: u64 = (1 << (32 - SHARD_BITS)) - 1;
 
 struct Shard {
-    cells: HashMap<u64, Arc<dyn AnyCell>, crate::cell::FastHash>,
-    /// Next per-shard sequence number; serial = seq << SHARD_BITS | shard index.
-    next: u64,
+    /// A slot's serial is in its cell, so a slot costs only the pointer.
+    slots: Slab<Arc<dyn AnyCell>>,
+    /// Inserts so far; the low 32 bits are the next generation.
+    inserts: u64,
 }
 
 pub(crate) struct Table {
@@ -23,7 +31,7 @@ pub(crate) struct Table {
 
 /// Hands each thread its own home shard, so that the spawns of one worker thread take a lock
 /// no other worker takes (except for lookups of those pids).
-fn home_shard() -> usize {
+pub(crate) fn home_shard() -> usize {
     static NEXT_THREAD: AtomicUsize = AtomicUsize::new(0);
     thread_local! {
         static HOME: StdCell<usize> = const { StdCell::new(usize::MAX) };
@@ -36,16 +44,22 @@ fn home_shard() -> usize {
     })
 }
 
+fn split(serial: u64) -> (usize, usize) {
+    let low = serial & 0xffff_ffff;
+    (
+        (low as usize) & (SHARDS - 1),
+        ((low >> SHARD_BITS) & INDEX_MASK) as usize,
+    )
+}
+
 impl Table {
     pub(crate) fn new() -> Table {
         Table {
             shards: (0..SHARDS)
                 .map(|_| {
                     Mutex::new(Shard {
-                        cells: HashMap::default(),
-                        // Serial 0 is the node itself (the sender of exit signals that come
-                        // from outside any process).
-                        next: 1,
+                        slots: Slab::new(),
+                        inserts: 0,
                     })
                 })
                 .collect(),
@@ -62,21 +76,35 @@ impl Table {
     pub(crate) fn insert_with<C: AnyCell>(&self, make: impl FnOnce(u64) -> Arc<C>) -> Arc<C> {
         let i = home_shard();
         let mut shard = self.shard(i);
-        let serial = (shard.next << SHARD_BITS) | i as u64;
-        shard.next += 1;
+        shard.inserts += 1;
+        // Generation 0 never occurs, so serial 0 stays free for the node itself.
+        let generation = (shard.inserts as u32).max(1) as u64;
+        let entry = shard.slots.vacant_entry();
+        let index = entry.key() as u64;
+        assert!(index <= INDEX_MASK, "process table shard full");
+        let serial = (generation << 32) | (index << SHARD_BITS) | i as u64;
         let cell = make(serial);
-        shard.cells.insert(serial, cell.clone());
+        entry.insert(cell.clone());
         cell
     }
 
     pub(crate) fn get(&self, serial: u64) -> Option<Arc<dyn AnyCell>> {
-        let i = (serial as usize) & (SHARDS - 1);
-        self.shard(i).cells.get(&serial).cloned()
+        let (shard, index) = split(serial);
+        match self.shard(shard).slots.get(index) {
+            Some(cell) if cell.core().pid.serial() == serial => Some(cell.clone()),
+            _ => None,
+        }
     }
 
     pub(crate) fn remove(&self, serial: u64) {
-        let i = (serial as usize) & (SHARDS - 1);
-        let removed = self.shard(i).cells.remove(&serial);
+        let (shard, index) = split(serial);
+        let removed = {
+            let mut shard = self.shard(shard);
+            match shard.slots.get(index) {
+                Some(cell) if cell.core().pid.serial() == serial => Some(shard.slots.remove(index)),
+                _ => None,
+            }
+        };
         // The cell (and whatever its mailbox still holds) is dropped outside the lock.
         drop(removed);
     }
@@ -85,13 +113,24 @@ impl Table {
     pub(crate) fn snapshot(&self) -> Vec<Arc<dyn AnyCell>> {
         let mut out = Vec::new();
         for i in 0..SHARDS {
-            out.extend(self.shard(i).cells.values().cloned());
+            out.extend(self.shard(i).slots.iter().map(|(_, c)| c.clone()));
         }
         out
     }
 
-    /// Total spawns so far (each shard's sequence counts them).
+    /// Total spawns so far.
     pub(crate) fn spawned(&self) -> u64 {
-        (0..SHARDS).map(|i| self.shard(i).next - 1).sum()
+        (0..SHARDS).map(|i| self.shard(i).inserts).sum()
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn serials_split_back_into_shard_and_index() {
+        let serial = (7u64 << 32) | (12345 << SHARD_BITS) | 9;
+        assert_eq!(split(serial), (9, 12345));
     }
 }
