@@ -4,12 +4,12 @@
 //! xtask is plain Rust so that CI and developers run the very same steps with nothing to install
 //! but the toolchain; CI scripts only call these commands. See `usage` below for the commands.
 
+mod bench;
 mod ci;
 mod cmd;
 mod demo;
 mod deps;
 mod metadata;
-// The bench branch adds `mod bench;` (xtask/src/bench/) here.
 
 use std::process::ExitCode;
 
@@ -33,11 +33,7 @@ fn main() -> ExitCode {
     let result = match command.as_str() {
         "ci" => ci::run(rest),
         "demo" => demo::run(rest),
-        // Merge point for the bench branch: replace this arm with
-        //     "bench" => bench::run(rest),
-        "bench" => Err(anyhow::anyhow!(
-            "`cargo xtask bench` is not on this branch yet (it lives in xtask/src/bench/)"
-        )),
+        "bench" => bench::run(rest),
         "help" | "-h" | "--help" => {
             println!("{USAGE}");
             Ok(())

@@ -1,0 +1,283 @@
+%% The beamish benchmark workloads on the BEAM, defined as in bench/src/common.rs.
+%%
+%% Usage: erl -noshell [+P 5000000] -pa DIR -run beamish_bench main WORKLOAD [ARGS...]
+%%   spawn N | pingpong N | ring NODES HOPS | skynet [LEAVES] | call CALLERS TOTAL
+%%   | fanout SUBS MSGS
+%%
+%% Prints one line "RESULT\tbeam\tWORKLOAD\tkey=value...", ending in "check=ok" when the
+%% workload verified its own result, or "check=FAILED\tdetail=..." (exit status 1) when not.
+-module(beamish_bench).
+-behaviour(gen_server).
+
+-export([main/1]).
+-export([init/1, handle_call/3, handle_cast/2]).
+
+-define(SKYNET_LEAVES, 1000000).
+
+main([Workload | Args]) ->
+    Nums = [list_to_integer(lists:flatten(string:replace(A, "_", "", all))) || A <- Args],
+    Main = self(),
+    %% The driver is a fresh process, so the shell's own state is not part of any figure.
+    {Pid, Ref} = spawn_monitor(fun() -> Main ! {outcome, run(Workload, Nums)} end),
+    receive
+        {outcome, {Fields, Failures}} ->
+            io:put_chars(line(Workload, Fields, Failures)),
+            halt(case Failures of [] -> 0; _ -> 1 end);
+        {'DOWN', Ref, process, Pid, Reason} ->
+            io:format(standard_error, "beamish_bench: driver crashed: ~p~n", [Reason]),
+            halt(2)
+    end.
+
+%% ---- result line ----
+
+line(Workload, Fields, Failures) ->
+    Kvs = [["\t", K, "=", V] || {K, V} <- Fields],
+    Check = case Failures of
+                [] -> "\tcheck=ok";
+                _ -> ["\tcheck=FAILED\tdetail=", lists:join("; ", Failures)]
+            end,
+    lists:flatten(["RESULT\tbeam\t", Workload, Kvs, Check, "\n"]).
+
+%% Collects the failures of a list of {Ok, Detail} checks.
+failures(Checks) -> [lists:flatten(D) || {false, D} <- Checks].
+
+int(X) -> integer_to_list(X).
+dec1(X) -> float_to_list(float(X), [{decimals, 1}]).
+dec0(X) -> integer_to_list(round(X)).
+fmt(F, A) -> lists:flatten(io_lib:format(F, A)).
+
+now_ns() -> erlang:monotonic_time(nanosecond).
+
+%% Resident set size from /proc/self/statm (pages of 4 KiB on the machines we run on).
+rss_bytes() ->
+    {ok, Statm} = file:read_file("/proc/self/statm"),
+    [_Size, Resident | _] = string:lexemes(binary_to_list(Statm), " \n"),
+    list_to_integer(Resident) * 4096.
+
+%% ---- counting: the actor that brings a shared counter to N tells the driver ----
+
+count_up(Counter, N, Driver, Msg) ->
+    case atomics:add_get(Counter, 1, 1) of
+        N -> Driver ! Msg;
+        _ -> ok
+    end.
+
+%% ---- spawn N ----
+
+run("spawn", [N]) ->
+    Driver = self(),
+    Started = atomics:new(1, []),
+    Stopped = atomics:new(1, []),
+    erlang:garbage_collect(),
+    Mem0 = erlang:memory(processes),
+    Rss0 = rss_bytes(),
+    T0 = now_ns(),
+    Pids = spawn_idle(N, N, Started, Stopped, Driver, []),
+    Loop = now_ns() - T0,
+    receive all_started -> ok end,
+    AllStarted = now_ns() - T0,
+    Mem1 = erlang:memory(processes),
+    Rss1 = rss_bytes(),
+    T1 = now_ns(),
+    lists:foreach(fun(P) -> P ! stop end, Pids),
+    receive all_stopped -> ok end,
+    AllStopped = now_ns() - T1,
+    S = atomics:get(Started, 1),
+    D = atomics:get(Stopped, 1),
+    {[{"n", int(N)},
+      {"ns_per", dec1(AllStarted / N)},
+      {"rss_bytes_per", dec1((Rss1 - Rss0) / N)},
+      {"loop_ns_per", dec1(Loop / N)},
+      {"stop_ns_per", dec1(AllStopped / N)},
+      {"procmem_bytes_per", dec1((Mem1 - Mem0) / N)}],
+     failures([{S =:= N andalso D =:= N,
+                fmt("start/stop hooks ran ~b / ~b times for ~b actors", [S, D, N])}])};
+
+%% ---- pingpong N ----
+
+run("pingpong", [N]) ->
+    Driver = self(),
+    Pong = spawn(fun() -> player(undefined, 0) end),
+    Ping = spawn(fun() -> player(undefined, 0) end),
+    Pong ! {peer, Ping},
+    Ping ! {peer, Pong},
+    T0 = now_ns(),
+    Ping ! {serve, N, Driver},
+    PingGot = receive {finished, G} -> G end,
+    Elapsed = now_ns() - T0,
+    Pong ! {received, self()},
+    PongGot = receive {received, G2} -> G2 end,
+    Ping ! stop,
+    Pong ! stop,
+    {[{"n", int(N)}, {"ns_per_rt", dec1(Elapsed / N)}],
+     failures([{PingGot =:= N andalso PongGot =:= N,
+                fmt("pinger received ~b, ponger received ~b, expected ~b each",
+                    [PingGot, PongGot, N])}])};
+
+%% ---- ring NODES HOPS ----
+
+run("ring", [Nodes, Hops]) ->
+    Driver = self(),
+    Pids = [spawn(fun() -> ring_start(I, Driver) end) || I <- lists:seq(0, Nodes - 1)],
+    [First | Rest] = Pids,
+    lists:foreach(fun({P, Next}) -> P ! {next, Next} end, lists:zip(Pids, Rest ++ [First])),
+    T0 = now_ns(),
+    First ! {token, Hops},
+    Last = receive {token_done, Idx} -> Idx end,
+    Elapsed = now_ns() - T0,
+    Handled = lists:sum([ask(P, handled) || P <- Pids]),
+    lists:foreach(fun(P) -> P ! stop end, Pids),
+    {[{"nodes", int(Nodes)}, {"hops", int(Hops)},
+      {"msgs_per_s", dec0(Hops / (Elapsed / 1.0e9))}, {"ms", dec1(Elapsed / 1.0e6)}],
+     failures([{Handled =:= Hops + 1,
+                fmt("nodes handled ~b tokens, expected ~b (hops + the first send)",
+                    [Handled, Hops + 1])},
+               {Last =:= Hops rem Nodes,
+                fmt("token ended at node ~b, expected node ~b", [Last, Hops rem Nodes])}])};
+
+%% ---- skynet [LEAVES] ----
+
+run("skynet", []) ->
+    run("skynet", [?SKYNET_LEAVES]);
+run("skynet", [Leaves]) ->
+    Driver = self(),
+    T0 = now_ns(),
+    spawn(fun() -> sky(Driver, 0, Leaves) end),
+    Sum = receive {sum, V} -> V end,
+    Elapsed = now_ns() - T0,
+    Want = Leaves * (Leaves - 1) div 2,
+    {[{"leaves", int(Leaves)}, {"ms", dec1(Elapsed / 1.0e6)}, {"sum", int(Sum)}],
+     failures([{Sum =:= Want, fmt("sum ~b != expected ~b", [Sum, Want])}])};
+
+%% ---- call CALLERS TOTAL (gen_server:call to a counter) ----
+
+run("call", [Callers, Total]) ->
+    {ok, Server} = gen_server:start(?MODULE, [], []),
+    Driver = self(),
+    Per = Total div Callers,
+    Finished = atomics:new(1, []),
+    T0 = now_ns(),
+    [spawn(fun() -> calls(Server, Per), count_up(Finished, Callers, Driver, callers_done) end)
+     || _ <- lists:seq(1, Callers)],
+    receive callers_done -> ok end,
+    Elapsed = now_ns() - T0,
+    Calls = Per * Callers,
+    Final = gen_server:call(Server, incr),
+    gen_server:stop(Server),
+    {[{"callers", int(Callers)}, {"calls", int(Calls)},
+      {"calls_per_s", dec0(Calls / (Elapsed / 1.0e9))}],
+     failures([{Final =:= Calls + 1,
+                fmt("server counted ~b calls, expected ~b", [Final - 1, Calls])}])};
+
+%% ---- fanout SUBS MSGS ----
+
+run("fanout", [Subs, Msgs]) ->
+    Driver = self(),
+    Complete = atomics:new(1, []),
+    Pids = [spawn(fun() -> sub({0, 0, 0}, Msgs, Complete, Subs, Driver) end)
+            || _ <- lists:seq(1, Subs)],
+    T0 = now_ns(),
+    publish(0, Msgs, Pids),
+    receive subs_done -> ok end,
+    Elapsed = now_ns() - T0,
+    Stats = [ask(P, stats) || P <- Pids],
+    lists:foreach(fun(P) -> P ! stop end, Pids),
+    Want = {Msgs, Msgs * (Msgs - 1) div 2, 0},
+    Bad = length([S || S <- Stats, S =/= Want]),
+    Delivered = lists:sum([C || {C, _, _} <- Stats]),
+    {[{"subs", int(Subs)}, {"msgs", int(Msgs)},
+      {"deliveries_per_s", dec0(Subs * Msgs / (Elapsed / 1.0e9))}],
+     failures([{Bad =:= 0,
+                fmt("~b of ~b subscribers saw a wrong count, sum or order; "
+                    "~b deliveries, expected ~b", [Bad, Subs, Delivered, Subs * Msgs])}])};
+
+run(Workload, Args) ->
+    io:format(standard_error, "beamish_bench: unknown workload or arguments: ~s ~p~n",
+              [Workload, Args]),
+    halt(2).
+
+%% ---- actors ----
+
+spawn_idle(0, _, _, _, _, Acc) ->
+    Acc;
+spawn_idle(K, N, Started, Stopped, Driver, Acc) ->
+    P = spawn(fun() -> idle(Started, Stopped, Driver, N) end),
+    spawn_idle(K - 1, N, Started, Stopped, Driver, [P | Acc]).
+
+idle(Started, Stopped, Driver, N) ->
+    count_up(Started, N, Driver, all_started),
+    receive stop -> count_up(Stopped, N, Driver, all_stopped) end.
+
+%% A ping-pong player: the one told to serve counts balls down and reports to the driver;
+%% the other returns every ball. Both count the balls they received.
+player(Peer, Got) ->
+    receive
+        {peer, P} -> player(P, Got);
+        {serve, N, Driver} -> Peer ! {ball, N}, pinger(Peer, Driver, Got);
+        {ball, K} -> Peer ! {ball, K}, player(Peer, Got + 1);
+        {received, From} -> From ! {received, Got}, player(Peer, Got);
+        stop -> ok
+    end.
+
+pinger(Peer, Driver, Got) ->
+    receive
+        {ball, 1} -> Driver ! {finished, Got + 1}, player(Peer, Got + 1);
+        {ball, K} -> Peer ! {ball, K - 1}, pinger(Peer, Driver, Got + 1)
+    end.
+
+ring_start(Index, Driver) ->
+    receive {next, Next} -> ring_node(Index, Next, Driver, 0) end.
+
+ring_node(Index, Next, Driver, Handled) ->
+    receive
+        {token, 0} -> Driver ! {token_done, Index}, ring_node(Index, Next, Driver, Handled + 1);
+        {token, K} -> Next ! {token, K - 1}, ring_node(Index, Next, Driver, Handled + 1);
+        {handled, From} -> From ! {handled, self(), Handled}, ring_node(Index, Next, Driver, Handled);
+        stop -> ok
+    end.
+
+%% Asks a ring node or subscriber for its own count.
+ask(Pid, What) ->
+    Pid ! {What, self()},
+    receive {What, Pid, Answer} -> Answer end.
+
+sky(Parent, Num, 1) ->
+    Parent ! {sum, Num};
+sky(Parent, Num, Size) ->
+    Me = self(),
+    Child = Size div 10,
+    lists:foreach(fun(I) -> spawn(fun() -> sky(Me, Num + I * Child, Child) end) end,
+                  lists:seq(0, 9)),
+    Parent ! {sum, collect(10, 0)}.
+
+collect(0, Sum) -> Sum;
+collect(K, Sum) -> receive {sum, V} -> collect(K - 1, Sum + V) end.
+
+calls(_, 0) -> ok;
+calls(Server, K) -> _ = gen_server:call(Server, incr), calls(Server, K - 1).
+
+%% A subscriber keeps {Count, Sum, OutOfOrder}; the publisher sends 0, 1, 2, ...
+sub({Count, Sum, Ooo} = Stats, Msgs, Complete, Subs, Driver) ->
+    receive
+        {pub, V} ->
+            Count1 = Count + 1,
+            Count1 =:= Msgs andalso count_up(Complete, Subs, Driver, subs_done),
+            Ooo1 = case V of Count -> Ooo; _ -> Ooo + 1 end,
+            sub({Count1, Sum + V, Ooo1}, Msgs, Complete, Subs, Driver);
+        {stats, From} ->
+            From ! {stats, self(), Stats},
+            sub(Stats, Msgs, Complete, Subs, Driver);
+        stop ->
+            ok
+    end.
+
+publish(M, Msgs, _) when M >= Msgs -> ok;
+publish(M, Msgs, Pids) ->
+    lists:foreach(fun(P) -> P ! {pub, M} end, Pids),
+    publish(M + 1, Msgs, Pids).
+
+%% ---- gen_server callbacks: the counter server of the call workload ----
+
+init([]) -> {ok, 0}.
+handle_call(incr, _From, Count) -> {reply, Count + 1, Count + 1}.
+handle_cast(_Msg, Count) -> {noreply, Count}.

@@ -1,0 +1,384 @@
+//! beamish: plain processes (`Node::spawn` / `Ctx::spawn` with a typed `Ctx<M>`, sends through
+//! typed `Addr<M>` handles) written the way the Erlang side is, and a `GenServer` for the call
+//! workload. Messages are bare `u64`s moved into the mailbox: no boxing, no envelope.
+//!
+//! Runs on the same two-worker tokio runtime as `tokio`, `ractor` and `kameo`.
+
+use std::future::Future;
+use std::pin::Pin;
+use std::sync::atomic::{AtomicU64, AtomicUsize, Ordering};
+use std::sync::{Arc, Mutex};
+use std::time::Instant;
+
+use beamish_process::{
+    Addr, Caller, Ctx, Exit, GenServer, Message, Node, NodeConfig, Reply, ServerCtx,
+};
+use tokio::sync::oneshot;
+
+use crate::common::{
+    CallRun, FanoutRun, Latch, Outcome, PingPongRun, RingRun, SkynetRun, SpawnRun, SubStats,
+    Workload, rss_bytes,
+};
+
+/// Asks a ring node, subscriber or ponger to report its own count, and then to stop. Like the raw-tokio side,
+/// the processes take a bare `u64` and reserve this value (never a real token or payload) rather
+/// than widen every message with an enum for a request made once, after the timed part.
+const REPORT: u64 = u64::MAX;
+
+/// Runs one workload on the ambient multi-thread tokio runtime.
+pub(crate) async fn run(w: Workload) -> Outcome {
+    // Skynet has up to 1.11M processes alive at once; like the BEAM's `+P 5000000`, raise the
+    // limit above the default of 2^20 so that the workload, not the limit, decides.
+    let node = Node::new(NodeConfig {
+        process_limit: 5_000_000,
+        ..NodeConfig::default()
+    })
+    .expect("inside a tokio runtime");
+    match w {
+        Workload::Spawn { n } => spawn(&node, n).await.outcome(),
+        Workload::PingPong { n } => pingpong(&node, n).await.outcome(),
+        Workload::Ring { nodes, hops } => ring(&node, nodes, hops).await.outcome(),
+        Workload::Skynet { leaves } => skynet(&node, leaves).await.outcome(),
+        Workload::Call { callers, total } => call(&node, callers, total).await.outcome(),
+        Workload::Fanout { subs, msgs } => fanout(&node, subs, msgs).await.outcome(),
+    }
+}
+
+/// Receives the next user message, skipping anything else (these processes neither trap exits
+/// nor monitor, so nothing else arrives).
+async fn next<M: Send + 'static>(ctx: &mut Ctx<M>) -> M {
+    loop {
+        if let Message::Msg(m) = ctx.recv().await {
+            return m;
+        }
+    }
+}
+
+async fn spawn(node: &Node, n: usize) -> SpawnRun {
+    let ready = Latch::new(n);
+    let done = Latch::new(n);
+    let mut addrs = Vec::with_capacity(n);
+    let rss_before = rss_bytes();
+    let t0 = Instant::now();
+    for _ in 0..n {
+        let (ready, done) = (ready.clone(), done.clone());
+        let addr = node
+            .spawn(move |mut ctx: Ctx<()>| async move {
+                // The "start hook": the process is running.
+                ready.count_down();
+                drop(ready);
+                next(&mut ctx).await;
+                done.count_down();
+            })
+            .expect("spawn");
+        addrs.push(addr);
+    }
+    let spawn_loop = t0.elapsed();
+    ready.wait().await;
+    let all_started = t0.elapsed();
+    let rss_started = rss_bytes();
+    let t1 = Instant::now();
+    let stops_sent = addrs.iter().filter(|a| a.send(()).is_ok()).count();
+    done.wait().await;
+    SpawnRun {
+        n,
+        spawn_loop,
+        all_started,
+        all_stopped: t1.elapsed(),
+        rss_before,
+        rss_started,
+        stops_sent,
+        ready,
+        done,
+    }
+}
+
+async fn pingpong(node: &Node, n: usize) -> PingPongRun {
+    let (peer_tx, peer_rx) = oneshot::channel::<Addr<u64>>();
+    let (start_tx, start_rx) = oneshot::channel::<()>();
+    let (finished_tx, finished_rx) = oneshot::channel::<u64>();
+    let (pong_count_tx, pong_count_rx) = oneshot::channel::<u64>();
+    // The pinger learns its peer's address once, at set-up, so that the ball stays a bare u64.
+    let ping = node
+        .spawn(move |mut ctx: Ctx<u64>| async move {
+            let (Ok(pong), Ok(())) = (peer_rx.await, start_rx.await) else {
+                return;
+            };
+            let mut got = 0;
+            if pong.send(n as u64).is_ok() {
+                loop {
+                    let k = next(&mut ctx).await;
+                    got += 1;
+                    if k == 1 || pong.send(k - 1).is_err() {
+                        break;
+                    }
+                }
+            }
+            let _ = finished_tx.send(got);
+        })
+        .expect("spawn");
+    let pong = {
+        let ping = ping.clone();
+        node.spawn(move |mut ctx: Ctx<u64>| async move {
+            let mut got = 0u64;
+            loop {
+                match next(&mut ctx).await {
+                    REPORT => {
+                        let _ = pong_count_tx.send(got);
+                        return;
+                    }
+                    k => {
+                        got += 1;
+                        let _ = ping.send(k);
+                    }
+                }
+            }
+        })
+        .expect("spawn")
+    };
+    let _ = peer_tx.send(pong.clone());
+    let t0 = Instant::now();
+    let _ = start_tx.send(());
+    let pinger_got = finished_rx.await.unwrap_or(0);
+    let elapsed = t0.elapsed();
+    let _ = pong.send(REPORT);
+    PingPongRun {
+        n,
+        elapsed,
+        pinger_got,
+        ponger_got: pong_count_rx.await.unwrap_or(0),
+    }
+}
+
+/// What a ring node shares with the driver.
+struct RingShared {
+    done: Arc<Latch>,
+    reported: Arc<Latch>,
+    last: AtomicUsize,
+    handled: AtomicU64,
+}
+
+async fn ring_node(
+    mut ctx: Ctx<u64>,
+    index: usize,
+    next_addr: oneshot::Receiver<Addr<u64>>,
+    shared: Arc<RingShared>,
+) {
+    let Ok(next_node) = next_addr.await else {
+        return;
+    };
+    let mut handled = 0u64;
+    loop {
+        match next(&mut ctx).await {
+            REPORT => {
+                shared.handled.fetch_add(handled, Ordering::Relaxed);
+                shared.reported.count_down();
+                return;
+            }
+            0 => {
+                handled += 1;
+                shared.last.store(index, Ordering::Relaxed);
+                shared.done.count_down();
+            }
+            k => {
+                handled += 1;
+                let _ = next_node.send(k - 1);
+            }
+        }
+    }
+}
+
+async fn ring(node: &Node, nodes: usize, hops: usize) -> RingRun {
+    let shared = Arc::new(RingShared {
+        done: Latch::new(1),
+        reported: Latch::new(nodes),
+        last: AtomicUsize::new(usize::MAX),
+        handled: AtomicU64::new(0),
+    });
+    let mut addrs = Vec::with_capacity(nodes);
+    let mut links = Vec::with_capacity(nodes);
+    for index in 0..nodes {
+        // Each node learns its successor at set-up, like Erlang's `{next, Pid}`.
+        let (tx, rx) = oneshot::channel();
+        let shared = shared.clone();
+        addrs.push(
+            node.spawn(move |ctx: Ctx<u64>| ring_node(ctx, index, rx, shared))
+                .expect("spawn"),
+        );
+        links.push(tx);
+    }
+    for (i, tx) in links.into_iter().enumerate() {
+        let _ = tx.send(addrs[(i + 1) % nodes].clone());
+    }
+    let t0 = Instant::now();
+    let _ = addrs[0].send(hops as u64);
+    shared.done.wait().await;
+    let elapsed = t0.elapsed();
+    for a in &addrs {
+        let _ = a.send(REPORT);
+    }
+    shared.reported.wait().await;
+    RingRun {
+        nodes,
+        hops,
+        elapsed,
+        handled: shared.handled.load(Ordering::Relaxed),
+        last_node: shared.last.load(Ordering::Relaxed),
+    }
+}
+
+/// Where a skynet node sends its sum.
+enum Parent {
+    Node(Addr<u64>),
+    Root(oneshot::Sender<u64>),
+}
+
+impl Parent {
+    fn send(self, v: u64) {
+        match self {
+            Parent::Node(p) => {
+                let _ = p.send(v);
+            }
+            Parent::Root(tx) => {
+                let _ = tx.send(v);
+            }
+        }
+    }
+}
+
+type SkyFuture = Pin<Box<dyn Future<Output = ()> + Send>>;
+
+/// One skynet process: a leaf sends its number up; an inner node spawns its ten children and
+/// sends up the sum of their answers. Boxed because a process body that spawns its own kind is
+/// a recursive type; that is one allocation per process, as for the raw-tokio baseline.
+fn sky(mut ctx: Ctx<u64>, num: u64, size: u64, parent: Parent) -> SkyFuture {
+    Box::pin(async move {
+        if size == 1 {
+            parent.send(num);
+            return;
+        }
+        let child = size / 10;
+        for i in 0..10 {
+            let up = Parent::Node(ctx.addr());
+            ctx.spawn(move |c: Ctx<u64>| sky(c, num + i * child, child, up))
+                .expect("spawn");
+        }
+        let mut sum = 0;
+        for _ in 0..10 {
+            sum += next(&mut ctx).await;
+        }
+        parent.send(sum);
+    })
+}
+
+async fn skynet(node: &Node, leaves: u64) -> SkynetRun {
+    let t0 = Instant::now();
+    let (tx, rx) = oneshot::channel();
+    node.spawn(move |ctx: Ctx<u64>| sky(ctx, 0, leaves, Parent::Root(tx)))
+        .expect("spawn");
+    let sum = rx.await.unwrap_or(0);
+    SkynetRun {
+        leaves,
+        elapsed: t0.elapsed(),
+        sum,
+    }
+}
+
+/// The call workload's server: `gen_server` with a counter as its state.
+#[derive(Debug, Default)]
+struct Counter(u64);
+
+impl GenServer for Counter {
+    type Call = ();
+    type Reply = u64;
+    type Cast = ();
+    type Info = ();
+
+    async fn handle_call(
+        &mut self,
+        _: (),
+        _: Caller<'_, u64>,
+        _: &mut ServerCtx<Self>,
+    ) -> Result<Reply<u64>, Exit> {
+        self.0 += 1;
+        Ok(Reply::Now(self.0))
+    }
+}
+
+async fn call(node: &Node, callers: usize, total: usize) -> CallRun {
+    let server = node.start(Counter::default()).await.expect("start");
+    let per = total / callers;
+    let done = Latch::new(callers);
+    let t0 = Instant::now();
+    for _ in 0..callers {
+        let (server, done) = (server.clone(), done.clone());
+        // Callers are processes too, as on the BEAM; `call` carries the default five-second
+        // timeout, as `gen_server:call/2` does.
+        node.spawn(move |_: Ctx<()>| async move {
+            for _ in 0..per {
+                std::hint::black_box(server.call(()).await.unwrap_or(0));
+            }
+            done.count_down();
+        })
+        .expect("spawn");
+    }
+    done.wait().await;
+    let elapsed = t0.elapsed();
+    let final_reply = server.call(()).await.unwrap_or(0);
+    CallRun {
+        callers,
+        calls: per * callers,
+        elapsed,
+        final_reply,
+    }
+}
+
+async fn fanout(node: &Node, subs: usize, msgs: usize) -> FanoutRun {
+    let done = Latch::new(subs);
+    let reported = Latch::new(subs);
+    let all_stats = Arc::new(Mutex::new(Vec::with_capacity(subs)));
+    let mut addrs = Vec::with_capacity(subs);
+    for _ in 0..subs {
+        let (done, reported, all_stats) = (done.clone(), reported.clone(), all_stats.clone());
+        let addr = node
+            .spawn(move |mut ctx: Ctx<u64>| async move {
+                let mut stats = SubStats::default();
+                loop {
+                    match next(&mut ctx).await {
+                        REPORT => {
+                            all_stats.lock().expect("not poisoned").push(stats);
+                            reported.count_down();
+                            return;
+                        }
+                        v => {
+                            stats.record(v);
+                            if stats.count == msgs as u64 {
+                                done.count_down();
+                            }
+                        }
+                    }
+                }
+            })
+            .expect("spawn");
+        addrs.push(addr);
+    }
+    let t0 = Instant::now();
+    for m in 0..msgs as u64 {
+        for a in &addrs {
+            let _ = a.send(m);
+        }
+    }
+    done.wait().await;
+    let elapsed = t0.elapsed();
+    for a in &addrs {
+        let _ = a.send(REPORT);
+    }
+    reported.wait().await;
+    let stats = std::mem::take(&mut *all_stats.lock().expect("not poisoned"));
+    FanoutRun {
+        subs,
+        msgs,
+        elapsed,
+        stats,
+    }
+}

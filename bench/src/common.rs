@@ -1,0 +1,549 @@
+//! What every system shares: the workload definitions, the count-down latch that tells the
+//! driver a workload is complete, resident-memory readings, and the one result line.
+//!
+//! Each system module measures; the functions here turn its raw measurements into an
+//! [`Outcome`], so that the metrics and the checks are computed the same way for every system.
+
+use std::fmt::{self, Display};
+use std::io::Write;
+use std::sync::Arc;
+use std::sync::atomic::{AtomicIsize, Ordering};
+use std::time::Duration;
+
+use tokio::sync::Notify;
+
+/// One workload with its sizes, as given on the command line.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) enum Workload {
+    /// Spawn `n` idle actors, wait until all have started, then stop them all.
+    Spawn { n: usize },
+    /// `n` round trips between two actors.
+    PingPong { n: usize },
+    /// A token passed `hops` times around a ring of `nodes` actors.
+    Ring { nodes: usize, hops: usize },
+    /// A 10-ary tree of actors with `leaves` leaves (a power of ten) summing the leaf numbers.
+    Skynet { leaves: u64 },
+    /// `total` synchronous calls to one counter server, split over `callers` callers.
+    Call { callers: usize, total: usize },
+    /// One publisher sends `msgs` messages to each of `subs` subscribers.
+    Fanout { subs: usize, msgs: usize },
+}
+
+/// The skynet size the anchors use: a million leaves, 1.11M actors.
+pub(crate) const SKYNET_LEAVES: u64 = 1_000_000;
+
+impl Workload {
+    /// Parses `<workload> [args]`; numbers may contain `_` separators.
+    pub(crate) fn parse(name: &str, args: &[String]) -> Result<Self, String> {
+        let nums = args
+            .iter()
+            .map(|a| {
+                a.replace('_', "")
+                    .parse::<u64>()
+                    .map_err(|e| format!("bad number {a:?}: {e}"))
+            })
+            .collect::<Result<Vec<u64>, String>>()?;
+        let want = |k: usize| {
+            if nums.len() == k {
+                Ok(())
+            } else {
+                Err(format!("{name} takes {k} argument(s), got {}", nums.len()))
+            }
+        };
+        let us = |i: usize| nums[i] as usize;
+        let w = match name {
+            "spawn" => want(1).map(|()| Workload::Spawn { n: us(0) }),
+            "pingpong" => want(1).map(|()| Workload::PingPong { n: us(0) }),
+            "ring" => want(2).map(|()| Workload::Ring {
+                nodes: us(0),
+                hops: us(1),
+            }),
+            "skynet" => match nums.as_slice() {
+                [] => Ok(Workload::Skynet {
+                    leaves: SKYNET_LEAVES,
+                }),
+                [l] => Ok(Workload::Skynet { leaves: *l }),
+                _ => Err("skynet takes at most 1 argument (LEAVES)".to_string()),
+            },
+            "call" => want(2).map(|()| Workload::Call {
+                callers: us(0),
+                total: us(1),
+            }),
+            "fanout" => want(2).map(|()| Workload::Fanout {
+                subs: us(0),
+                msgs: us(1),
+            }),
+            other => Err(format!("unknown workload {other:?}")),
+        }?;
+        w.validate()?;
+        Ok(w)
+    }
+
+    fn validate(self) -> Result<(), String> {
+        let ok = match self {
+            Workload::Spawn { n } | Workload::PingPong { n } => n > 0,
+            Workload::Ring { nodes, hops } => nodes > 0 && hops > 0,
+            // Every inner node has exactly ten children, so the leaf count is a power of ten.
+            Workload::Skynet { leaves } => leaves >= 1 && 10u64.pow(leaves.ilog10()) == leaves,
+            Workload::Call { callers, total } => callers > 0 && total >= callers,
+            Workload::Fanout { subs, msgs } => subs > 0 && msgs > 0,
+        };
+        if ok {
+            Ok(())
+        } else {
+            Err(format!(
+                "invalid sizes for {}: counts must be positive, skynet leaves a power of ten, \
+                 call TOTAL >= CALLERS",
+                self.name()
+            ))
+        }
+    }
+
+    /// The name used in the result line.
+    pub(crate) fn name(self) -> &'static str {
+        match self {
+            Workload::Spawn { .. } => "spawn",
+            Workload::PingPong { .. } => "pingpong",
+            Workload::Ring { .. } => "ring",
+            Workload::Skynet { .. } => "skynet",
+            Workload::Call { .. } => "call",
+            Workload::Fanout { .. } => "fanout",
+        }
+    }
+}
+
+/// Count-down latch: actors count down, the last one wakes the single waiting driver.
+///
+/// The count is signed so that a workload which counts down more often than expected is seen
+/// (the count goes below zero) instead of wrapping around.
+#[derive(Debug)]
+pub(crate) struct Latch {
+    left: AtomicIsize,
+    notify: Notify,
+}
+
+impl Latch {
+    /// A latch that opens after `n` count-downs.
+    pub(crate) fn new(n: usize) -> Arc<Self> {
+        Arc::new(Latch {
+            left: AtomicIsize::new(n as isize),
+            notify: Notify::new(),
+        })
+    }
+
+    /// Counts one down; the one that reaches zero wakes the waiter.
+    #[inline]
+    pub(crate) fn count_down(&self) {
+        if self.left.fetch_sub(1, Ordering::AcqRel) == 1 {
+            // notify_one stores a permit when nobody waits yet, so the wake-up is never lost.
+            self.notify.notify_one();
+        }
+    }
+
+    /// Waits until the count has reached zero.
+    pub(crate) async fn wait(&self) {
+        while self.left.load(Ordering::Acquire) > 0 {
+            self.notify.notified().await;
+        }
+    }
+
+    /// The count now: zero once complete, negative after surplus count-downs.
+    pub(crate) fn left(&self) -> isize {
+        self.left.load(Ordering::Acquire)
+    }
+}
+
+/// Resident set size of this process, in bytes (`/proc/self/statm` times the page size).
+pub(crate) fn rss_bytes() -> u64 {
+    let statm = std::fs::read_to_string("/proc/self/statm").unwrap_or_default();
+    let pages: u64 = statm
+        .split_whitespace()
+        .nth(1)
+        .and_then(|p| p.parse().ok())
+        .unwrap_or(0);
+    pages * page_size()
+}
+
+/// The page size from the auxiliary vector (`AT_PAGESZ`), so that statm's page counts are
+/// right on kernels with pages other than 4 KiB; falls back to 4 KiB.
+fn page_size() -> u64 {
+    const AT_PAGESZ: u64 = 6;
+    let auxv = std::fs::read("/proc/self/auxv").unwrap_or_default();
+    auxv.chunks_exact(16)
+        .map(|e| {
+            let word = |b: &[u8]| u64::from_ne_bytes(b.try_into().expect("8 bytes"));
+            (word(&e[..8]), word(&e[8..]))
+        })
+        .find(|&(key, _)| key == AT_PAGESZ)
+        .map_or(4096, |(_, v)| v)
+}
+
+/// Nanoseconds in `d`, as a float for per-item division.
+pub(crate) fn nanos(d: Duration) -> f64 {
+    d.as_nanos() as f64
+}
+
+/// A finished workload: its metrics and whether its own result checked out.
+#[derive(Debug)]
+pub(crate) struct Outcome {
+    workload: &'static str,
+    fields: Vec<(&'static str, String)>,
+    failures: Vec<String>,
+}
+
+impl Outcome {
+    fn new(workload: &'static str) -> Self {
+        Outcome {
+            workload,
+            fields: Vec::new(),
+            failures: Vec::new(),
+        }
+    }
+
+    fn field(mut self, key: &'static str, value: impl Display) -> Self {
+        self.fields.push((key, value.to_string()));
+        self
+    }
+
+    /// Records a failed check unless `ok`.
+    fn require(mut self, ok: bool, what: impl FnOnce() -> String) -> Self {
+        if !ok {
+            self.failures.push(what());
+        }
+        self
+    }
+
+    /// Whether every check passed.
+    pub(crate) fn passed(&self) -> bool {
+        self.failures.is_empty()
+    }
+
+    /// Prints the one `RESULT` line for `system`; returns the process exit code.
+    pub(crate) fn print(&self, system: &str) -> i32 {
+        let line = self.line(system);
+        let mut out = std::io::stdout().lock();
+        // The process exits without unwinding right after this, so flush here.
+        let written = writeln!(out, "{line}").and_then(|()| out.flush());
+        if written.is_err() || !self.passed() {
+            1
+        } else {
+            0
+        }
+    }
+
+    fn line(&self, system: &str) -> String {
+        let mut s = format!("RESULT\t{system}\t{}", self.workload);
+        for (k, v) in &self.fields {
+            s.push_str(&format!("\t{k}={v}"));
+        }
+        if self.passed() {
+            s.push_str("\tcheck=ok");
+        } else {
+            // Keep the line one tab-separated record: no tabs or newlines inside the detail.
+            let detail = self.failures.join("; ").replace(['\t', '\n'], " ");
+            s.push_str(&format!("\tcheck=FAILED\tdetail={detail}"));
+        }
+        s
+    }
+}
+
+fn per(total: f64, n: usize) -> Fmt1 {
+    Fmt1(total / n as f64)
+}
+
+fn rate(count: usize, elapsed: Duration) -> Fmt0 {
+    Fmt0(count as f64 / elapsed.as_secs_f64())
+}
+
+/// One decimal.
+struct Fmt1(f64);
+impl Display for Fmt1 {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "{:.1}", self.0)
+    }
+}
+
+/// No decimals.
+struct Fmt0(f64);
+impl Display for Fmt0 {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "{:.0}", self.0)
+    }
+}
+
+/// Raw measurements of the spawn workload.
+#[derive(Debug)]
+pub(crate) struct SpawnRun {
+    pub(crate) n: usize,
+    /// From the first spawn call until the spawn loop returned.
+    pub(crate) spawn_loop: Duration,
+    /// From the first spawn call until every actor's start hook had run.
+    pub(crate) all_started: Duration,
+    /// From the first stop message until every actor had stopped.
+    pub(crate) all_stopped: Duration,
+    pub(crate) rss_before: u64,
+    pub(crate) rss_started: u64,
+    /// How many stop messages were accepted by the mailboxes.
+    pub(crate) stops_sent: usize,
+    pub(crate) ready: Arc<Latch>,
+    pub(crate) done: Arc<Latch>,
+}
+
+impl SpawnRun {
+    pub(crate) fn outcome(self) -> Outcome {
+        let n = self.n;
+        let rss = (self.rss_started as f64 - self.rss_before as f64) / n as f64;
+        Outcome::new("spawn")
+            .field("n", n)
+            .field("ns_per", per(nanos(self.all_started), n))
+            .field("rss_bytes_per", Fmt1(rss))
+            .field("loop_ns_per", per(nanos(self.spawn_loop), n))
+            .field("stop_ns_per", per(nanos(self.all_stopped), n))
+            .require(self.stops_sent == n, || {
+                format!("{} of {n} stop messages accepted", self.stops_sent)
+            })
+            .require(self.ready.left() == 0 && self.done.left() == 0, || {
+                format!(
+                    "start/stop hooks ran {} / {} times for {n} actors",
+                    n as isize - self.ready.left(),
+                    n as isize - self.done.left()
+                )
+            })
+    }
+}
+
+/// Raw measurements of ping-pong: both players count the balls they received.
+#[derive(Debug)]
+pub(crate) struct PingPongRun {
+    pub(crate) n: usize,
+    pub(crate) elapsed: Duration,
+    pub(crate) pinger_got: u64,
+    pub(crate) ponger_got: u64,
+}
+
+impl PingPongRun {
+    pub(crate) fn outcome(self) -> Outcome {
+        let n = self.n;
+        Outcome::new("pingpong")
+            .field("n", n)
+            .field("ns_per_rt", per(nanos(self.elapsed), n))
+            .require(
+                self.pinger_got == n as u64 && self.ponger_got == n as u64,
+                || {
+                    format!(
+                        "pinger received {}, ponger received {}, expected {n} each",
+                        self.pinger_got, self.ponger_got
+                    )
+                },
+            )
+    }
+}
+
+/// Raw measurements of the ring: each node counts the tokens it handled.
+#[derive(Debug)]
+pub(crate) struct RingRun {
+    pub(crate) nodes: usize,
+    pub(crate) hops: usize,
+    pub(crate) elapsed: Duration,
+    /// Sum of every node's count of tokens received (the driver's first send included).
+    pub(crate) handled: u64,
+    /// Index of the node that received the token with value zero.
+    pub(crate) last_node: usize,
+}
+
+impl RingRun {
+    pub(crate) fn outcome(self) -> Outcome {
+        let (nodes, hops) = (self.nodes, self.hops);
+        Outcome::new("ring")
+            .field("nodes", nodes)
+            .field("hops", hops)
+            .field("msgs_per_s", rate(hops, self.elapsed))
+            .field("ms", Fmt1(nanos(self.elapsed) / 1e6))
+            .require(self.handled == hops as u64 + 1, || {
+                format!(
+                    "nodes handled {} tokens, expected {} (hops + the first send)",
+                    self.handled,
+                    hops + 1
+                )
+            })
+            .require(self.last_node == hops % nodes, || {
+                format!(
+                    "token ended at node {}, expected node {}",
+                    self.last_node,
+                    hops % nodes
+                )
+            })
+    }
+}
+
+/// The sum of the leaf numbers `0..leaves`.
+pub(crate) fn skynet_expected(leaves: u64) -> u64 {
+    leaves * (leaves - 1) / 2
+}
+
+/// Raw measurements of skynet.
+#[derive(Debug)]
+pub(crate) struct SkynetRun {
+    pub(crate) leaves: u64,
+    pub(crate) elapsed: Duration,
+    pub(crate) sum: u64,
+}
+
+impl SkynetRun {
+    pub(crate) fn outcome(self) -> Outcome {
+        let want = skynet_expected(self.leaves);
+        Outcome::new("skynet")
+            .field("leaves", self.leaves)
+            .field("ms", Fmt1(nanos(self.elapsed) / 1e6))
+            .field("sum", self.sum)
+            .require(self.sum == want, || {
+                format!("sum {} != expected {want}", self.sum)
+            })
+    }
+}
+
+/// Raw measurements of the call workload.
+#[derive(Debug)]
+pub(crate) struct CallRun {
+    pub(crate) callers: usize,
+    /// Calls made in the timed part: `callers * (total / callers)`.
+    pub(crate) calls: usize,
+    pub(crate) elapsed: Duration,
+    /// The server's answer to one more call after the timed part: its own count.
+    pub(crate) final_reply: u64,
+}
+
+impl CallRun {
+    pub(crate) fn outcome(self) -> Outcome {
+        let want = self.calls as u64 + 1;
+        Outcome::new("call")
+            .field("callers", self.callers)
+            .field("calls", self.calls)
+            .field("calls_per_s", rate(self.calls, self.elapsed))
+            .require(self.final_reply == want, || {
+                format!(
+                    "server counted {} calls, expected {}",
+                    self.final_reply.saturating_sub(1),
+                    self.calls
+                )
+            })
+    }
+}
+
+/// What one fan-out subscriber saw.
+#[derive(Debug, Default, Clone, Copy, PartialEq, Eq)]
+pub(crate) struct SubStats {
+    pub(crate) count: u64,
+    pub(crate) sum: u64,
+    /// Messages that did not arrive in the order they were published.
+    pub(crate) out_of_order: u64,
+}
+
+impl SubStats {
+    /// Records published value `v` (the publisher sends `0, 1, 2, ...`).
+    #[inline]
+    pub(crate) fn record(&mut self, v: u64) {
+        if v != self.count {
+            self.out_of_order += 1;
+        }
+        self.count += 1;
+        self.sum += v;
+    }
+}
+
+/// Raw measurements of fan-out.
+#[derive(Debug)]
+pub(crate) struct FanoutRun {
+    pub(crate) subs: usize,
+    pub(crate) msgs: usize,
+    pub(crate) elapsed: Duration,
+    /// Every subscriber's own stats, asked after the timed part.
+    pub(crate) stats: Vec<SubStats>,
+}
+
+impl FanoutRun {
+    pub(crate) fn outcome(self) -> Outcome {
+        let (subs, msgs) = (self.subs, self.msgs as u64);
+        let want = SubStats {
+            count: msgs,
+            sum: msgs * (msgs - 1) / 2,
+            out_of_order: 0,
+        };
+        let bad = self.stats.iter().filter(|s| **s != want).count();
+        let delivered: u64 = self.stats.iter().map(|s| s.count).sum();
+        Outcome::new("fanout")
+            .field("subs", subs)
+            .field("msgs", msgs)
+            .field("deliveries_per_s", rate(subs * self.msgs, self.elapsed))
+            .require(self.stats.len() == subs && bad == 0, || {
+                format!(
+                    "{bad} of {} subscribers saw a wrong count, sum or order; \
+                     {delivered} deliveries, expected {}",
+                    self.stats.len(),
+                    subs as u64 * msgs
+                )
+            })
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn args(s: &[&str]) -> Vec<String> {
+        s.iter().map(|a| a.to_string()).collect()
+    }
+
+    #[test]
+    fn parses_workloads() {
+        assert_eq!(
+            Workload::parse("ring", &args(&["10_000", "1000000"])),
+            Ok(Workload::Ring {
+                nodes: 10_000,
+                hops: 1_000_000
+            })
+        );
+        assert_eq!(
+            Workload::parse("skynet", &[]),
+            Ok(Workload::Skynet { leaves: 1_000_000 })
+        );
+        assert!(Workload::parse("skynet", &args(&["1500"])).is_err());
+        assert!(Workload::parse("spawn", &args(&[])).is_err());
+        assert!(Workload::parse("call", &args(&["10", "5"])).is_err());
+    }
+
+    #[test]
+    fn skynet_sum_of_a_million_leaves() {
+        assert_eq!(skynet_expected(1_000_000), 499_999_500_000);
+    }
+
+    #[test]
+    fn failed_check_is_one_record() {
+        let o = SkynetRun {
+            leaves: 10,
+            elapsed: Duration::from_millis(1),
+            sum: 44,
+        }
+        .outcome();
+        assert!(!o.passed());
+        let line = o.line("tokio");
+        assert!(line.starts_with("RESULT\ttokio\tskynet\tleaves=10\tms=1.0\tsum=44\t"));
+        assert!(line.ends_with("check=FAILED\tdetail=sum 44 != expected 45"));
+    }
+
+    #[test]
+    fn latch_counts_to_zero_and_below() {
+        let l = Latch::new(2);
+        l.count_down();
+        l.count_down();
+        assert_eq!(l.left(), 0);
+        l.count_down();
+        assert_eq!(l.left(), -1);
+    }
+
+    #[test]
+    fn rss_is_read() {
+        assert!(rss_bytes() > 0);
+        assert!(page_size().is_power_of_two());
+    }
+}

@@ -1,0 +1,94 @@
+//! `beamish-bench <system> <workload> [args]`: runs one workload on one actor system and prints
+//! one line `RESULT\t<system>\t<workload>\tkey=value...` ending in `check=ok`, or
+//! `check=FAILED\tdetail=...` (and a non-zero exit) when the workload's own result is wrong.
+//!
+//! Systems: `beamish`, `tokio` (two workers), `tokio-st` (current-thread runtime), `ractor`, `kameo`,
+//! `actix`. Workloads: `spawn N`, `pingpong N`, `ring NODES HOPS`, `skynet [LEAVES]`,
+//! `call CALLERS TOTAL`, `fanout SUBS MSGS`. `beamish-bench systems` lists the systems built in.
+//!
+//! Each run is meant to be its own OS process (`cargo xtask bench` does that), so that one
+//! workload's leftovers (memory, threads) never weigh on the next.
+
+mod actix_sys;
+mod beamish_sys;
+mod common;
+mod kameo_sys;
+mod ractor_sys;
+mod tokio_sys;
+
+use std::future::Future;
+use std::process::ExitCode;
+
+use common::{Outcome, Workload};
+
+/// The systems this binary can run, in the order tables list them.
+const SYSTEMS: &[&str] = &["beamish", "ractor", "kameo", "actix", "tokio", "tokio-st"];
+
+const USAGE: &str = "usage: beamish-bench <system> <workload> [args]\n       \
+     beamish-bench systems\n\
+     workloads: spawn N | pingpong N | ring NODES HOPS | skynet [LEAVES] | \
+     call CALLERS TOTAL | fanout SUBS MSGS";
+
+fn main() -> ExitCode {
+    let args: Vec<String> = std::env::args().skip(1).collect();
+    match args.as_slice() {
+        [cmd] if cmd == "systems" => {
+            println!("{}", SYSTEMS.join(" "));
+            ExitCode::SUCCESS
+        }
+        [system, workload, rest @ ..] => match Workload::parse(workload, rest) {
+            Ok(w) if SYSTEMS.contains(&system.as_str()) => {
+                let code = run(system, w);
+                // Exit without dropping the runtime: tearing down a million tasks would only
+                // slow the harness down and is not part of any workload.
+                std::process::exit(code)
+            }
+            Ok(_) => usage(&format!("unknown system {system:?}")),
+            Err(e) => usage(&e),
+        },
+        _ => usage("missing arguments"),
+    }
+}
+
+fn usage(problem: &str) -> ExitCode {
+    eprintln!("beamish-bench: {problem}\n{USAGE}");
+    ExitCode::from(2)
+}
+
+/// Runs `w` on `system` with the same runtime setup as the anchors; returns the exit code.
+fn run(system: &str, w: Workload) -> i32 {
+    let outcome = match system {
+        "tokio-st" => current_thread(tokio_sys::run(w)),
+        // actix's default: one single-threaded System arbiter runs every actor.
+        "actix" => actix::System::new().block_on(actix_sys::run(w)),
+        "beamish" => two_workers(beamish_sys::run(w)),
+        "tokio" => two_workers(tokio_sys::run(w)),
+        "ractor" => two_workers(ractor_sys::run(w)),
+        "kameo" => two_workers(kameo_sys::run(w)),
+        _ => unreachable!("checked against SYSTEMS"),
+    };
+    outcome.print(system)
+}
+
+fn current_thread(driver: impl Future<Output = Outcome>) -> Outcome {
+    tokio::runtime::Builder::new_current_thread()
+        .enable_all()
+        .build()
+        .expect("tokio runtime")
+        .block_on(driver)
+}
+
+/// A multi-thread runtime with two workers (one per core here). The driver runs as a spawned
+/// task, so only the two worker threads execute workload code; `block_on`'s thread just waits.
+fn two_workers(driver: impl Future<Output = Outcome> + Send + 'static) -> Outcome {
+    let rt = tokio::runtime::Builder::new_multi_thread()
+        .worker_threads(2)
+        .enable_all()
+        .build()
+        .expect("tokio runtime");
+    rt.block_on(async move {
+        tokio::spawn(driver)
+            .await
+            .expect("the driver panicked; its message is above")
+    })
+}

@@ -1,0 +1,220 @@
+//! What a bench run consists of: the cases (a workload with its sizes), the systems, and how each
+//! workload's figures are read (which key, which unit, which direction is better).
+
+/// The systems in the order tables and charts list them. `beamish` first: it is the reference
+/// whenever it is built in.
+pub(crate) const SYSTEM_ORDER: &[&str] = &[
+    "beamish", "beam", "ractor", "kameo", "actix", "tokio", "tokio-st",
+];
+
+/// The system whose figures every ratio is taken against while beamish is not built in: the
+/// current-thread tokio runtime is the practical floor for a tokio-based runtime here.
+pub(crate) const FALLBACK_REFERENCE: &str = "tokio-st";
+
+/// How a system is named in tables.
+pub(crate) fn display_name(system: &str) -> &str {
+    match system {
+        "beam" => "BEAM",
+        other => other,
+    }
+}
+
+/// One figure a workload reports.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) struct Metric {
+    /// The key in the `RESULT` line.
+    pub(crate) key: &'static str,
+    /// Unit shown next to the figure.
+    pub(crate) unit: &'static str,
+    pub(crate) higher_is_better: bool,
+}
+
+impl Metric {
+    /// "lower is better" or "higher is better".
+    pub(crate) fn direction(self) -> &'static str {
+        if self.higher_is_better {
+            "higher is better"
+        } else {
+            "lower is better"
+        }
+    }
+}
+
+const fn m(key: &'static str, unit: &'static str, higher_is_better: bool) -> Metric {
+    Metric {
+        key,
+        unit,
+        higher_is_better,
+    }
+}
+
+const SPAWN: &[Metric] = &[
+    m("ns_per", "ns/actor", false),
+    m("rss_bytes_per", "bytes/actor", false),
+];
+const PINGPONG: &[Metric] = &[m("ns_per_rt", "ns/round trip", false)];
+const RING: &[Metric] = &[m("msgs_per_s", "msgs/s", true)];
+const SKYNET: &[Metric] = &[m("ms", "ms", false)];
+const CALL: &[Metric] = &[m("calls_per_s", "calls/s", true)];
+const FANOUT: &[Metric] = &[m("deliveries_per_s", "deliveries/s", true)];
+
+/// The figures of `workload` that the summary shows, the headline one first. Spawn has two: what
+/// a process costs in time and in memory.
+pub(crate) fn metrics(workload: &str) -> &'static [Metric] {
+    match workload {
+        "spawn" => SPAWN,
+        "pingpong" => PINGPONG,
+        "ring" => RING,
+        "skynet" => SKYNET,
+        "call" => CALL,
+        "fanout" => FANOUT,
+        _ => &[],
+    }
+}
+
+/// All workload names, for `--only`.
+pub(crate) const WORKLOADS: &[&str] = &["spawn", "pingpong", "ring", "skynet", "call", "fanout"];
+
+/// One benchmark case: a workload and its sizes, as passed to the bench binaries.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub(crate) struct Case {
+    pub(crate) workload: &'static str,
+    pub(crate) args: Vec<u64>,
+}
+
+impl Case {
+    fn new(workload: &'static str, args: &[u64]) -> Self {
+        Case {
+            workload,
+            args: args.to_vec(),
+        }
+    }
+
+    /// Short human label, e.g. `ring 10k x 1M` or `call 100 callers`.
+    pub(crate) fn label(&self) -> String {
+        let a = &self.args;
+        match (self.workload, a.as_slice()) {
+            ("spawn", [n]) => format!("spawn {}", si(*n)),
+            ("pingpong", [n]) => format!("ping-pong {}", si(*n)),
+            ("ring", [nodes, hops]) => format!("ring {} x {}", si(*nodes), si(*hops)),
+            ("skynet", [leaves]) => format!("skynet {}", si(*leaves)),
+            ("call", [1, total]) => format!("call 1 caller {}", si(*total)),
+            ("call", [callers, total]) => format!("call {callers} callers {}", si(*total)),
+            ("fanout", [subs, msgs]) => format!("fanout {} x {msgs}", si(*subs)),
+            (w, _) => format!("{w} {}", self.arg_strings().join(" ")),
+        }
+    }
+
+    /// The arguments as command-line words.
+    pub(crate) fn arg_strings(&self) -> Vec<String> {
+        self.args.iter().map(u64::to_string).collect()
+    }
+
+    /// Whether the BEAM needs a process table larger than its default of 262,144 entries.
+    pub(crate) fn needs_big_process_table(&self) -> bool {
+        match (self.workload, self.args.as_slice()) {
+            ("spawn", [n]) => *n > 200_000,
+            // A tree with L leaves has about 1.11 L processes, most of them alive at once.
+            ("skynet", [leaves]) => *leaves > 100_000,
+            _ => false,
+        }
+    }
+}
+
+/// `1000000` -> `1M`, `10000` -> `10k`; other numbers as they are.
+pub(crate) fn si(n: u64) -> String {
+    match n {
+        n if n >= 1_000_000 && n % 1_000_000 == 0 => format!("{}M", n / 1_000_000),
+        n if n >= 1_000 && n % 1_000 == 0 => format!("{}k", n / 1_000),
+        n => n.to_string(),
+    }
+}
+
+/// The cases of a full run: the anchors' sizes.
+pub(crate) fn full_cases() -> Vec<Case> {
+    vec![
+        Case::new("spawn", &[100_000]),
+        Case::new("spawn", &[1_000_000]),
+        Case::new("pingpong", &[1_000_000]),
+        Case::new("ring", &[10_000, 1_000_000]),
+        Case::new("skynet", &[1_000_000]),
+        Case::new("call", &[1, 1_000_000]),
+        Case::new("call", &[100, 1_000_000]),
+        Case::new("fanout", &[10_000, 100]),
+    ]
+}
+
+/// The cases of `--quick`: small enough that three rounds of every system take under two
+/// minutes, large enough that start-up costs do not dominate.
+pub(crate) fn quick_cases() -> Vec<Case> {
+    vec![
+        Case::new("spawn", &[100_000]),
+        Case::new("pingpong", &[200_000]),
+        Case::new("ring", &[10_000, 200_000]),
+        // Skynet's 1M-leaf tree takes several seconds on the slower peers; 100k leaves (111k
+        // actors) keeps the shape. The binaries check the sum for the leaf count they are given.
+        Case::new("skynet", &[100_000]),
+        Case::new("call", &[1, 200_000]),
+        Case::new("call", &[100, 200_000]),
+        Case::new("fanout", &[10_000, 20]),
+    ]
+}
+
+/// The reference system for ratios: `beamish` when it runs, else tokio-st, else the first.
+pub(crate) fn reference(systems: &[String]) -> Option<&str> {
+    ["beamish", FALLBACK_REFERENCE]
+        .into_iter()
+        .find(|r| systems.iter().any(|s| s == r))
+        .or_else(|| systems.first().map(String::as_str))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn labels_are_short() {
+        let labels: Vec<String> = full_cases().iter().map(Case::label).collect();
+        assert_eq!(
+            labels,
+            [
+                "spawn 100k",
+                "spawn 1M",
+                "ping-pong 1M",
+                "ring 10k x 1M",
+                "skynet 1M",
+                "call 1 caller 1M",
+                "call 100 callers 1M",
+                "fanout 10k x 100",
+            ]
+        );
+    }
+
+    #[test]
+    fn every_case_has_metrics() {
+        for case in full_cases().iter().chain(&quick_cases()) {
+            assert!(!metrics(case.workload).is_empty(), "{}", case.workload);
+            assert!(WORKLOADS.contains(&case.workload));
+        }
+    }
+
+    #[test]
+    fn reference_prefers_beamish_then_tokio_st() {
+        let s = |v: &[&str]| v.iter().map(|x| x.to_string()).collect::<Vec<_>>();
+        assert_eq!(
+            reference(&s(&["tokio", "beamish", "tokio-st"])),
+            Some("beamish")
+        );
+        assert_eq!(reference(&s(&["tokio", "tokio-st"])), Some("tokio-st"));
+        assert_eq!(reference(&s(&["kameo", "ractor"])), Some("kameo"));
+        assert_eq!(reference(&[]), None);
+    }
+
+    #[test]
+    fn big_process_table_only_for_large_cases() {
+        assert!(Case::new("spawn", &[1_000_000]).needs_big_process_table());
+        assert!(!Case::new("spawn", &[100_000]).needs_big_process_table());
+        assert!(Case::new("skynet", &[1_000_000]).needs_big_process_table());
+        assert!(!Case::new("skynet", &[100_000]).needs_big_process_table());
+    }
+}
