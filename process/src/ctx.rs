@@ -322,7 +322,7 @@ impl<M: Send + 'static> Ctx<M> {
         // its real reason, not `noproc`.
         let mref = self.cell.node.make_ref();
         let mut spec = self.spec(Kind::Process, false, SpawnOpts::default());
-        spec.monitor = Some((mref, self.pid()));
+        spec.monitor = Some((mref, Watcher::Process(self.pid())));
         let addr = spawn(&self.cell.node, spec, body)?;
         self.cell
             .core

@@ -60,7 +60,7 @@ pub(crate) struct SpawnSpec {
     /// Link to this (spawning) process, atomically with the spawn.
     pub(crate) link: Option<Pid>,
     /// Monitored by this (spawning) process under this reference, atomically with the spawn.
-    pub(crate) monitor: Option<(Ref, Pid)>,
+    pub(crate) monitor: Option<(Ref, Watcher)>,
     /// The spawner, for behaviours that treat an exit from their parent specially.
     pub(crate) parent: Option<Pid>,
 }
@@ -97,8 +97,8 @@ where
             if let Some(p) = spec.link {
                 r.links.insert(p);
             }
-            if let Some((mref, p)) = spec.monitor {
-                r.watchers.insert(mref, Watcher::Process(p));
+            if let Some((mref, watcher)) = spec.monitor {
+                r.watchers.insert(mref, watcher);
             }
             r
         });
@@ -347,6 +347,11 @@ impl Node {
     /// (`()` is [`Exit::Normal`]).
     ///
     /// Fails with [`SpawnError::SystemLimit`] past the node's process limit (R-PROC-1).
+    ///
+    /// A body must produce a value: an async block that only loops forever (`loop { .. }`)
+    /// or only panics has type `!`, which stable Rust cannot accept here. Write the receive
+    /// loop as `while let Message::Msg(m) = ctx.recv().await { .. }`, or end the block with a
+    /// value (`Ok::<(), Exit>(())`).
     pub fn spawn<M, F, Fut>(&self, body: F) -> Result<Addr<M>, SpawnError>
     where
         M: Send + 'static,
@@ -359,6 +364,27 @@ impl Node {
             SpawnSpec::top(Kind::Process, SpawnOpts::default()),
             body,
         )
+    }
+
+    /// Spawns a process and monitors it from outside any process (`spawn_monitor`): the
+    /// returned future resolves to the process's exit reason. The monitor exists before the
+    /// process runs, so even a process that ends at once reports its real reason, never
+    /// `noproc`.
+    pub fn spawn_monitor<M, F, Fut>(
+        &self,
+        body: F,
+    ) -> Result<(Addr<M>, impl Future<Output = Exit> + Send + 'static), SpawnError>
+    where
+        M: Send + 'static,
+        F: FnOnce(Ctx<M>) -> Fut + Send + 'static,
+        Fut: Future + Send + 'static,
+        Fut::Output: IntoExit,
+    {
+        let (tx, rx) = tokio::sync::oneshot::channel();
+        let mut spec = SpawnSpec::top(Kind::Process, SpawnOpts::default());
+        spec.monitor = Some((self.make_ref(), Watcher::Waiter(tx)));
+        let addr = spawn(self, spec, body)?;
+        Ok((addr, async move { rx.await.unwrap_or(Exit::NoProc) }))
     }
 
     /// Spawns a process with options, from outside any process.

@@ -117,6 +117,9 @@ pub enum ServerMsg<S: GenServer> {
     Cast(S::Cast),
     /// A plain message.
     Info(S::Info),
+    /// A request to stop with this reason, from [`ServerRef::stop`]: the server runs
+    /// `terminate` and exits with the reason (OTP's `gen_server:stop/3`).
+    Stop(Exit),
 }
 
 impl<S: GenServer> fmt::Debug for ServerMsg<S> {
@@ -125,6 +128,7 @@ impl<S: GenServer> fmt::Debug for ServerMsg<S> {
             ServerMsg::Call(..) => "Call(..)",
             ServerMsg::Cast(..) => "Cast(..)",
             ServerMsg::Info(..) => "Info(..)",
+            ServerMsg::Stop(..) => "Stop(..)",
         })
     }
 }
@@ -247,6 +251,33 @@ impl<S: GenServer> ServerRef<S> {
     /// fails at once if the server ends.
     pub async fn call_infinity(&self, request: S::Call) -> Result<S::Reply, CallError> {
         call_until(self.addr.cell(), request, None).await
+    }
+
+    /// Stops the server (OTP's `gen_server:stop/3`): it handles the messages queued before
+    /// this request, runs `terminate` with `reason`, and exits with it. Waits at most
+    /// `timeout` for the exit. Fails with [`CallError::NoProc`] if the server was not running,
+    /// [`CallError::Exit`] if it ended with another reason first, and
+    /// [`CallError::Timeout`] if it has not ended in time (it is left running).
+    pub async fn stop(&self, reason: Exit, timeout: Duration) -> Result<(), CallError> {
+        let cell = self.addr.cell();
+        let down = cell.node.monitor(self.pid());
+        let deadline = tokio::time::Instant::now() + timeout;
+        let sent = tokio::time::timeout_at(
+            deadline,
+            cell.mailbox
+                .send(Message::Msg(ServerMsg::Stop(reason.clone()))),
+        )
+        .await;
+        match sent {
+            Err(_) => return Err(CallError::Timeout),
+            Ok(Err(_)) => return Err(CallError::NoProc),
+            Ok(Ok(())) => {}
+        }
+        match tokio::time::timeout_at(deadline, down).await {
+            Err(_) => Err(CallError::Timeout),
+            Ok(r) if r == reason => Ok(()),
+            Ok(other) => Err(CallError::Exit(other)),
+        }
     }
 
     /// Casts a message (R-GS-5): never waits and never fails, whether or not the server is
@@ -418,6 +449,7 @@ async fn dispatch<S: GenServer>(
         }
         Message::Msg(ServerMsg::Cast(m)) => state.handle_cast(m, ctx).await,
         Message::Msg(ServerMsg::Info(m)) => state.handle_info(Message::Msg(m), ctx).await,
+        Message::Msg(ServerMsg::Stop(reason)) => Err(reason),
         // R-GS-7: an exit from the parent while trapping: terminate, then exit with the
         // parent's reason.
         Message::Exit(e) if Some(e.from) == ctx.parent() => Err(e.reason),
