@@ -138,3 +138,8 @@ pub mod prelude {
         ReplyTo, SendError, ServerCtx, ServerRef, SpawnError, SpawnOpts,
     };
 }
+
+/// The README's example, compiled and run as a doc test so that it stays true.
+#[cfg(doctest)]
+#[doc = include_str!("../../README.md")]
+struct ReadmeExample;
