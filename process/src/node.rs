@@ -213,7 +213,7 @@ impl Node {
 
     /// Waits for `pid` to end and returns its exit reason: a monitor for code that runs
     /// outside any process. [`Exit::NoProc`] at once if there is no such process (R-MON-2).
-    pub fn monitor(&self, pid: Pid) -> impl Future<Output = Exit> + Send + 'static {
+    pub fn monitor(&self, pid: Pid) -> impl Future<Output = Exit> + Send + 'static + use<> {
         let (tx, rx) = oneshot::channel();
         let mref = self.make_ref();
         let watcher = Watcher::Waiter(tx);
