@@ -1,0 +1,188 @@
+//! Helpers shared by the behaviour tests of `beamish-process`.
+//!
+//! Tests wait on events (messages, monitors, oneshot gates), never on sleeps. Every wait goes
+//! through [`within`], which turns a hang into a failure: under tokio's paused clock it fires
+//! only once the runtime has nothing left to do, that is, when the awaited event can no longer
+//! happen; on a real clock it is a generous guard, never a speed assertion.
+//!
+//! [`Got`] is the one place that knows the shape of [`Message`]: tests compare what processes
+//! receive as `Got` values, so a change in how `Message` carries exits and `DOWN`s touches
+//! only this file.
+//!
+//! A note on current-thread runtimes, which many tests rely on to observe that something did
+//! *not* happen: a process terminates within one poll of its task (release the name, close the
+//! mailbox, signal links and monitors, leave the table). On a current-thread runtime no other
+//! task runs in between, so once `node.monitor(pid)` resolves, every signal the dead process
+//! sent is queued at its receivers, and a message sent afterwards is seen after them.
+
+#![allow(dead_code)] // each test binary uses its own subset
+
+use std::fmt::Debug;
+use std::future::Future;
+use std::time::Duration;
+
+use beamish_process::{Addr, Ctx, Exit, Message, Node, Pid, Ref, SpawnOpts};
+use tokio::sync::{mpsc, oneshot};
+
+/// How long [`within`] waits before calling a test stuck.
+pub const GUARD: Duration = Duration::from_secs(30);
+
+/// A node with the default configuration on the current runtime.
+pub fn node() -> Node {
+    Node::start_default().expect("tests run inside a tokio runtime")
+}
+
+/// Awaits `fut`, failing the test if it never completes (see the module docs).
+pub async fn within<F: Future>(what: &str, fut: F) -> F::Output {
+    match tokio::time::timeout(GUARD, fut).await {
+        Ok(v) => v,
+        Err(_) => panic!("stuck waiting for {what}"),
+    }
+}
+
+/// The exit reason of `pid`, once it has ended.
+pub async fn exit_of(node: &Node, pid: Pid) -> Exit {
+    within("a process to exit", node.monitor(pid)).await
+}
+
+/// What a process received, in a form tests can compare.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Got<T> {
+    /// A plain message.
+    Msg(T),
+    /// A trapped exit signal (`{'EXIT', From, Reason}`).
+    Exit { from: Pid, reason: Exit },
+    /// A monitor fired (`{'DOWN', Ref, process, Pid, Reason}`).
+    Down { mref: Ref, pid: Pid, reason: Exit },
+}
+
+impl<T> From<Message<T>> for Got<T> {
+    fn from(m: Message<T>) -> Got<T> {
+        match m {
+            Message::Msg(t) => Got::Msg(t),
+            Message::Exit { from, reason } => Got::Exit { from, reason },
+            Message::Down { mref, pid, reason } => Got::Down { mref, pid, reason },
+        }
+    }
+}
+
+impl<T> Got<T> {
+    /// Whether this is a plain message.
+    pub fn is_msg(&self) -> bool {
+        matches!(self, Got::Msg(_))
+    }
+}
+
+/// Receives the next message of a process as a [`Got`].
+pub async fn recv<T: Send + 'static>(ctx: &mut Ctx<T>) -> Got<T> {
+    ctx.recv().await.into()
+}
+
+/// A process that records what it receives: it runs `setup` on its own context, reports that
+/// it is ready, then forwards every message it receives to the test, in order.
+///
+/// If the probe dies, [`Probe::next`] returns `None` and [`Probe::pid`] tells whom to ask why.
+#[derive(Debug)]
+pub struct Probe<T> {
+    addr: Addr<T>,
+    rx: mpsc::UnboundedReceiver<Got<T>>,
+}
+
+impl<T: Send + Debug + 'static> Probe<T> {
+    /// Spawns a probe that does not trap exits.
+    pub async fn spawn(node: &Node, setup: impl FnOnce(&mut Ctx<T>) + Send + 'static) -> Self {
+        Self::spawn_with(node, SpawnOpts::default(), setup).await
+    }
+
+    /// Spawns a probe that traps exits from its first instruction.
+    pub async fn trapping(node: &Node, setup: impl FnOnce(&mut Ctx<T>) + Send + 'static) -> Self {
+        let opts = SpawnOpts {
+            trap_exit: true,
+            ..SpawnOpts::default()
+        };
+        Self::spawn_with(node, opts, setup).await
+    }
+
+    /// Spawns a probe with options; returns once `setup` has run.
+    pub async fn spawn_with(
+        node: &Node,
+        opts: SpawnOpts,
+        setup: impl FnOnce(&mut Ctx<T>) + Send + 'static,
+    ) -> Self {
+        let (tx, rx) = mpsc::unbounded_channel();
+        let (ready_tx, ready) = oneshot::channel();
+        let addr = node
+            .spawn_with(opts, move |mut ctx: Ctx<T>| async move {
+                setup(&mut ctx);
+                let _ = ready_tx.send(());
+                loop {
+                    let m = recv(&mut ctx).await;
+                    if tx.send(m).is_err() {
+                        break;
+                    }
+                }
+            })
+            .expect("spawn a probe");
+        within("a probe's setup", ready)
+            .await
+            .expect("the probe died during setup");
+        Probe { addr, rx }
+    }
+
+    /// The probe's pid.
+    pub fn pid(&self) -> Pid {
+        self.addr.pid()
+    }
+
+    /// The probe's address.
+    pub fn addr(&self) -> &Addr<T> {
+        &self.addr
+    }
+
+    /// Sends the probe a message; the probe must be alive.
+    pub fn send(&self, m: T) {
+        self.addr.send(m).expect("the probe is alive");
+    }
+
+    /// The next thing the probe received; `None` if it died.
+    pub async fn next(&mut self) -> Option<Got<T>> {
+        within("a probe's next message", self.rx.recv()).await
+    }
+}
+
+/// Spawns a process that does nothing until an exit signal ends it.
+pub fn idle<T: Send + 'static>(node: &Node) -> Addr<T> {
+    node.spawn(|_ctx: Ctx<T>| std::future::pending::<()>())
+        .expect("spawn an idle process")
+}
+
+/// Spawns a process that ends at once with `reason`, and waits until it has ended: its pid is
+/// then a dead pid.
+pub async fn dead_pid(node: &Node, reason: Exit) -> Pid {
+    let addr = node
+        .spawn(move |_ctx: Ctx<()>| async move { reason })
+        .expect("spawn a short-lived process");
+    exit_of(node, addr.pid()).await;
+    addr.pid()
+}
+
+/// A value whose drop the test can await: [`DropFlag::new`] gives the flag and a receiver that
+/// resolves (with an error) once the flag is dropped.
+#[derive(Debug)]
+pub struct DropFlag(#[allow(dead_code)] oneshot::Sender<()>);
+
+impl DropFlag {
+    /// A flag and the means to wait for its drop.
+    pub fn new() -> (DropFlag, oneshot::Receiver<()>) {
+        let (tx, rx) = oneshot::channel();
+        (DropFlag(tx), rx)
+    }
+}
+
+/// Waits until the flag behind `rx` is dropped.
+pub async fn dropped(rx: oneshot::Receiver<()>) {
+    assert!(
+        within("a value to be dropped", rx).await.is_err(),
+        "a DropFlag never sends"
+    );
+}
