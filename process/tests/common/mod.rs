@@ -25,15 +25,15 @@ use beamish_process::{Addr, Ctx, Exit, Message, Node, Pid, Ref, SpawnOpts};
 use tokio::sync::{mpsc, oneshot};
 
 /// How long [`within`] waits before calling a test stuck.
-pub const GUARD: Duration = Duration::from_secs(30);
+pub(crate) const GUARD: Duration = Duration::from_secs(30);
 
 /// A node with the default configuration on the current runtime.
-pub fn node() -> Node {
+pub(crate) fn node() -> Node {
     Node::start_default().expect("tests run inside a tokio runtime")
 }
 
 /// Awaits `fut`, failing the test if it never completes (see the module docs).
-pub async fn within<F: Future>(what: &str, fut: F) -> F::Output {
+pub(crate) async fn within<F: Future>(what: &str, fut: F) -> F::Output {
     match tokio::time::timeout(GUARD, fut).await {
         Ok(v) => v,
         Err(_) => panic!("stuck waiting for {what}"),
@@ -41,13 +41,13 @@ pub async fn within<F: Future>(what: &str, fut: F) -> F::Output {
 }
 
 /// The exit reason of `pid`, once it has ended.
-pub async fn exit_of(node: &Node, pid: Pid) -> Exit {
+pub(crate) async fn exit_of(node: &Node, pid: Pid) -> Exit {
     within("a process to exit", node.monitor(pid)).await
 }
 
 /// What a process received, in a form tests can compare.
 #[derive(Debug, Clone, PartialEq, Eq)]
-pub enum Got<T> {
+pub(crate) enum Got<T> {
     /// A plain message.
     Msg(T),
     /// A trapped exit signal (`{'EXIT', From, Reason}`).
@@ -68,13 +68,13 @@ impl<T> From<Message<T>> for Got<T> {
 
 impl<T> Got<T> {
     /// Whether this is a plain message.
-    pub fn is_msg(&self) -> bool {
+    pub(crate) fn is_msg(&self) -> bool {
         matches!(self, Got::Msg(_))
     }
 }
 
 /// Receives the next message of a process as a [`Got`].
-pub async fn recv<T: Send + 'static>(ctx: &mut Ctx<T>) -> Got<T> {
+pub(crate) async fn recv<T: Send + 'static>(ctx: &mut Ctx<T>) -> Got<T> {
     ctx.recv().await.into()
 }
 
@@ -83,19 +83,25 @@ pub async fn recv<T: Send + 'static>(ctx: &mut Ctx<T>) -> Got<T> {
 ///
 /// If the probe dies, [`Probe::next`] returns `None` and [`Probe::pid`] tells whom to ask why.
 #[derive(Debug)]
-pub struct Probe<T> {
+pub(crate) struct Probe<T> {
     addr: Addr<T>,
     rx: mpsc::UnboundedReceiver<Got<T>>,
 }
 
 impl<T: Send + Debug + 'static> Probe<T> {
     /// Spawns a probe that does not trap exits.
-    pub async fn spawn(node: &Node, setup: impl FnOnce(&mut Ctx<T>) + Send + 'static) -> Self {
+    pub(crate) async fn spawn(
+        node: &Node,
+        setup: impl FnOnce(&mut Ctx<T>) + Send + 'static,
+    ) -> Self {
         Self::spawn_with(node, SpawnOpts::default(), setup).await
     }
 
     /// Spawns a probe that traps exits from its first instruction.
-    pub async fn trapping(node: &Node, setup: impl FnOnce(&mut Ctx<T>) + Send + 'static) -> Self {
+    pub(crate) async fn trapping(
+        node: &Node,
+        setup: impl FnOnce(&mut Ctx<T>) + Send + 'static,
+    ) -> Self {
         let opts = SpawnOpts {
             trap_exit: true,
             ..SpawnOpts::default()
@@ -104,7 +110,7 @@ impl<T: Send + Debug + 'static> Probe<T> {
     }
 
     /// Spawns a probe with options; returns once `setup` has run.
-    pub async fn spawn_with(
+    pub(crate) async fn spawn_with(
         node: &Node,
         opts: SpawnOpts,
         setup: impl FnOnce(&mut Ctx<T>) + Send + 'static,
@@ -130,35 +136,35 @@ impl<T: Send + Debug + 'static> Probe<T> {
     }
 
     /// The probe's pid.
-    pub fn pid(&self) -> Pid {
+    pub(crate) fn pid(&self) -> Pid {
         self.addr.pid()
     }
 
     /// The probe's address.
-    pub fn addr(&self) -> &Addr<T> {
+    pub(crate) fn addr(&self) -> &Addr<T> {
         &self.addr
     }
 
     /// Sends the probe a message; the probe must be alive.
-    pub fn send(&self, m: T) {
+    pub(crate) fn send(&self, m: T) {
         self.addr.send(m).expect("the probe is alive");
     }
 
     /// The next thing the probe received; `None` if it died.
-    pub async fn next(&mut self) -> Option<Got<T>> {
+    pub(crate) async fn next(&mut self) -> Option<Got<T>> {
         within("a probe's next message", self.rx.recv()).await
     }
 }
 
 /// Spawns a process that does nothing until an exit signal ends it.
-pub fn idle<T: Send + 'static>(node: &Node) -> Addr<T> {
+pub(crate) fn idle<T: Send + 'static>(node: &Node) -> Addr<T> {
     node.spawn(|_ctx: Ctx<T>| std::future::pending::<()>())
         .expect("spawn an idle process")
 }
 
 /// Spawns a process that ends at once with `reason`, and waits until it has ended: its pid is
 /// then a dead pid.
-pub async fn dead_pid(node: &Node, reason: Exit) -> Pid {
+pub(crate) async fn dead_pid(node: &Node, reason: Exit) -> Pid {
     let addr = node
         .spawn(move |_ctx: Ctx<()>| async move { reason })
         .expect("spawn a short-lived process");
@@ -169,18 +175,18 @@ pub async fn dead_pid(node: &Node, reason: Exit) -> Pid {
 /// A value whose drop the test can await: [`DropFlag::new`] gives the flag and a receiver that
 /// resolves (with an error) once the flag is dropped.
 #[derive(Debug)]
-pub struct DropFlag(#[allow(dead_code)] oneshot::Sender<()>);
+pub(crate) struct DropFlag(#[allow(dead_code)] oneshot::Sender<()>);
 
 impl DropFlag {
     /// A flag and the means to wait for its drop.
-    pub fn new() -> (DropFlag, oneshot::Receiver<()>) {
+    pub(crate) fn new() -> (DropFlag, oneshot::Receiver<()>) {
         let (tx, rx) = oneshot::channel();
         (DropFlag(tx), rx)
     }
 }
 
 /// Waits until the flag behind `rx` is dropped.
-pub async fn dropped(rx: oneshot::Receiver<()>) {
+pub(crate) async fn dropped(rx: oneshot::Receiver<()>) {
     assert!(
         within("a value to be dropped", rx).await.is_err(),
         "a DropFlag never sends"
