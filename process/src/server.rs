@@ -396,7 +396,33 @@ async fn wait_for_exit<M: Send + 'static>(cell: &Arc<Cell<M>>, pid: Pid) -> Exit
     if cell.mailbox.push_control(sig).is_err() {
         return cell.core.exit_reason.get().cloned().unwrap_or(Exit::NoProc);
     }
-    rx.await.unwrap_or(Exit::NoProc)
+    // A caller that gives up first (timeout, or its future dropped) removes the monitor, as
+    // OTP's `gen:call` does with `demonitor(Mref, [flush])`: else every abandoned call would
+    // leave a watcher behind at a server that lives on.
+    let mut demonitor = DemonitorOnDrop {
+        cell,
+        mref: Some(mref),
+    };
+    let reason = rx.await.unwrap_or(Exit::NoProc);
+    demonitor.mref = None;
+    reason
+}
+
+/// Removes a caller's monitor from the server unless disarmed.
+struct DemonitorOnDrop<'a, M> {
+    cell: &'a Cell<M>,
+    mref: Option<crate::pid::Ref>,
+}
+
+impl<M> Drop for DemonitorOnDrop<'_, M> {
+    fn drop(&mut self) {
+        if let Some(mref) = self.mref.take() {
+            let _ = self
+                .cell
+                .mailbox
+                .push_control(crate::signal::Signal::Demonitor { mref });
+        }
+    }
 }
 
 /// The server process's body: init, then one message at a time.
