@@ -272,12 +272,14 @@ fn terminate<M: Send + 'static>(cell: &Cell<M>, reason: Exit) {
     if let Some(name) = rel.as_ref().and_then(|r| r.name.as_ref()) {
         node.release_name(name, me);
     }
-    // (4) After this, every push to us fails and its sender treats us as gone.
+    // (4) After this, every push to us fails and its sender treats us as gone. Our slot
+    // under the process limit is given back before anyone can learn of our end, so that a
+    // supervisor restarting us on our exit signal does not hit the limit (R-PROC-1).
     let drained = cell.mailbox.close();
+    node.inner.live.fetch_sub(1, Ordering::Relaxed);
     if rel.is_none() && drained.control.is_empty() {
         // The common case of a process that never linked or was monitored: nothing to tell.
         node.inner.table.remove(me.serial());
-        node.inner.live.fetch_sub(1, Ordering::Relaxed);
         drop(drained.data);
         return;
     }
@@ -320,7 +322,6 @@ fn terminate<M: Send + 'static>(cell: &Cell<M>, reason: Exit) {
     }
     // (7) Leave the table; (8) the discarded messages drop with `drained` (R-MBX-3).
     node.inner.table.remove(me.serial());
-    node.inner.live.fetch_sub(1, Ordering::Relaxed);
     drop(drained.data);
 }
 
