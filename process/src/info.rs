@@ -78,9 +78,17 @@ impl Node {
 
     /// The `n` processes with the longest mailboxes, longest first.
     pub fn top_by_mailbox(&self, n: usize) -> Vec<ProcessInfo> {
-        let mut all = self.inner.table.snapshot();
-        all.sort_by_key(|c| std::cmp::Reverse(c.mailbox_len()));
+        // Each length is read once: mailboxes change while we sort, and a sort key that moves
+        // under the sort is not a total order (the standard sort may panic on it).
+        let mut all: Vec<_> = self
+            .inner
+            .table
+            .snapshot()
+            .into_iter()
+            .map(|c| (c.mailbox_len(), c))
+            .collect();
+        all.sort_by_key(|(len, _)| std::cmp::Reverse(*len));
         all.truncate(n);
-        all.iter().map(|c| info_of(&**c)).collect()
+        all.iter().map(|(_, c)| info_of(&**c)).collect()
     }
 }
