@@ -35,7 +35,7 @@ enum Call {
     /// Take the reply handle and drop it; stay alive.
     DropReply,
     /// Call itself through its own `ServerRef`.
-    CallSelf,
+    Myself,
     /// Take this long (on the paused clock) to answer.
     Slow(Duration, u32),
 }
@@ -88,7 +88,7 @@ impl GenServer for Srv {
                 }
                 Ok(Reply::Later)
             }
-            Call::CallSelf => {
+            Call::Myself => {
                 let me = self.me.clone().expect("SetMe first");
                 Ok(Reply::Now(match me.call(Call::Echo(1)).await {
                     Ok(a) => a,
@@ -370,7 +370,7 @@ async fn r_gs_4_calling_self_fails() {
     let server = node.start(Srv::default()).await.unwrap();
     server.cast(Cast::SetMe(server.clone()));
     assert_eq!(
-        server.call(Call::CallSelf).await,
+        server.call(Call::Myself).await,
         Ok(Ans::CallErr(CallError::CallingSelf))
     );
     // The server is unharmed.

@@ -166,12 +166,16 @@ async fn r_lnk_1_either_side_can_unlink() {
         })
         .unwrap();
     let bpid = b.pid();
-    let a = Probe::<()>::spawn(&node, move |ctx| ctx.link(bpid)).await;
+    let mut a = Probe::<()>::spawn(&node, move |ctx| ctx.link(bpid)).await;
     let apid = a.pid();
 
     let (tx, rx) = oneshot::channel();
     b.send(Cmd::Unlink(apid, tx)).unwrap();
     assert_eq!(within("B unlinked", rx).await.unwrap(), vec![apid]);
+    // A has handled B's unlink before the next message: the link is gone on both sides.
+    a.send(());
+    assert_eq!(a.next().await, Some(Got::Msg(())));
+    assert!(node.process_info(apid).unwrap().links.is_empty());
 
     node.exit(apid, Exit::error("a crashed"));
     assert_eq!(exit_of(&node, apid).await, Exit::error("a crashed"));
