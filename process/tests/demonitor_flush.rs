@@ -52,6 +52,8 @@ async fn r_mon_4_demonitor_drops_a_down_in_flight() {
     node.spawn(move |mut ctx: Ctx<&'static str>| async move {
         let mref = ctx.monitor(dead); // its DOWN noproc is queued now
         let active = ctx.demonitor(mref, false);
+        // Queued signals are handled at the next await: the DOWN is dropped there.
+        tokio::task::yield_now().await;
         ctx.addr().send("marker").unwrap();
         let _ = tx.send((active, recv(&mut ctx).await));
     })

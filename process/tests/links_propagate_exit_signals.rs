@@ -337,3 +337,51 @@ async fn r_lnk_1_unlink_drops_an_exit_signal_in_flight() {
     assert_eq!(within("A's report", done).await, Ok(Got::Msg("ping")));
     assert_eq!(within("A's end", a_down).await, Exit::Normal);
 }
+
+/// R-LNK-2, R-LNK-3: a link that reaches a process after its exit signal (so the process is
+/// still there, but dying) is answered with its real exit reason, not `noproc`.
+#[tokio::test(start_paused = true)]
+async fn r_lnk_2_link_to_a_dying_process_gets_its_reason() {
+    let node = node();
+    let b = idle::<()>(&node);
+    let bpid = b.pid();
+    let mut a = Probe::<()>::trapping(&node, move |ctx| {
+        // Both signals are queued at B before it runs again: the kill first.
+        ctx.node().exit(bpid, Exit::Kill);
+        ctx.link(bpid);
+    })
+    .await;
+    assert_eq!(
+        a.next().await,
+        Some(Got::Exit {
+            from: bpid,
+            reason: Exit::Killed
+        })
+    );
+}
+
+/// R-LNK-1: when `spawn_link` returns, both sides already hold the link, before the child
+/// has run at all (on this current-thread runtime it cannot run until the parent awaits).
+#[tokio::test(start_paused = true)]
+async fn r_lnk_1_spawn_link_links_both_sides_before_returning() {
+    let node = node();
+    let (tx, rx) = oneshot::channel();
+    node.spawn(move |ctx: Ctx<()>| async move {
+        let child = ctx
+            .spawn_link(|_: Ctx<()>| std::future::pending::<()>())
+            .unwrap();
+        let info = ctx.node().process_info(child.pid()).unwrap();
+        let _ = tx.send((ctx.pid(), ctx.links(), child.pid(), info.links, info.status));
+        std::future::pending::<()>().await;
+    })
+    .unwrap();
+    let (parent, parent_links, child, child_links, status) =
+        within("the parent's report", rx).await.unwrap();
+    assert_eq!(parent_links, vec![child]);
+    assert_eq!(child_links, vec![parent]);
+    assert_eq!(
+        status,
+        beamish_process::Status::Waiting,
+        "the child has not run"
+    );
+}

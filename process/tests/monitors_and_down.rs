@@ -276,3 +276,49 @@ async fn r_mon_1_down_matched_by_reference() {
     );
     assert_eq!(rest, [Got::Msg(1), Got::Msg(2)]);
 }
+
+/// R-MON-1, R-MON-2: a monitor that reaches a process after its exit signal (so the process
+/// is still there, but dying) fires with its real exit reason, not `noproc`.
+#[tokio::test(start_paused = true)]
+async fn r_mon_1_monitor_of_a_dying_process_gets_its_reason() {
+    let node = node();
+    let b = idle::<()>(&node);
+    let bpid = b.pid();
+    let (tx, rx) = oneshot::channel();
+    let mut a = Probe::<()>::spawn(&node, move |ctx| {
+        // Both signals are queued at B before it runs again: the kill first.
+        ctx.node().exit(bpid, Exit::Kill);
+        let _ = tx.send(ctx.monitor(bpid));
+    })
+    .await;
+    let mref = rx.await.unwrap();
+    assert_eq!(
+        a.next().await,
+        Some(Got::Down {
+            mref,
+            pid: bpid,
+            reason: Exit::Killed
+        })
+    );
+}
+
+/// R-MON-1: when `spawn_monitor` returns, the child is already monitored, before it has run
+/// at all (on this current-thread runtime it cannot run until the parent awaits).
+#[tokio::test(start_paused = true)]
+async fn r_mon_1_spawn_monitor_monitors_before_returning() {
+    let node = node();
+    let (tx, rx) = oneshot::channel();
+    node.spawn(move |ctx: Ctx<()>| async move {
+        let (child, _) = ctx
+            .spawn_monitor(|_: Ctx<()>| std::future::pending::<()>())
+            .unwrap();
+        let info = ctx.node().process_info(child.pid()).unwrap();
+        let mine = ctx.node().process_info(ctx.pid()).unwrap();
+        let _ = tx.send((child.pid(), info.monitored_by, mine.monitors));
+        std::future::pending::<()>().await;
+    })
+    .unwrap();
+    let (child, monitored_by, monitors) = within("the parent's report", rx).await.unwrap();
+    assert_eq!(monitored_by, 1);
+    assert_eq!(monitors, vec![child]);
+}
