@@ -3,7 +3,7 @@
 
 mod common;
 
-use beamish_process::{Ctx, Exit, Message, Status};
+use beamish_process::{Ctx, Exit, Kind, Message, Status};
 use common::{Got, Probe, exit_of, idle, node, recv, within};
 use tokio::sync::oneshot;
 
@@ -18,7 +18,7 @@ async fn processes_lists_the_live_ones() {
     let mut want = vec![a.pid(), b.pid()];
     want.sort();
     assert_eq!(pids, want);
-    assert!(node.processes().iter().all(|i| i.kind == "process"));
+    assert!(node.processes().iter().all(|i| i.kind == Kind::Process));
     assert_eq!(node.process_count(), 2);
     assert_eq!(node.spawned_count(), 2);
 
@@ -57,14 +57,17 @@ async fn process_info_describes_a_process() {
     assert_eq!(info.monitored_by, 0);
     assert!(info.trap_exit);
     assert_eq!(info.status, Status::Waiting);
-    assert_eq!(info.kind, "process");
+    assert_eq!(info.kind, Kind::Process);
     assert_eq!(info.mailbox_len, 0);
 
     let info_b = node.process_info(bpid).unwrap();
     assert_eq!((info_b.links, info_b.trap_exit), (vec![a.pid()], false));
 
     let server = node.start(Nop).await.unwrap();
-    assert_eq!(node.process_info(server.pid()).unwrap().kind, "gen_server");
+    assert_eq!(
+        node.process_info(server.pid()).unwrap().kind,
+        Kind::GenServer
+    );
 }
 
 /// `top_by_mailbox` finds the process with the longest queue first.

@@ -60,8 +60,15 @@ impl<T> From<Message<T>> for Got<T> {
     fn from(m: Message<T>) -> Got<T> {
         match m {
             Message::Msg(t) => Got::Msg(t),
-            Message::Exit { from, reason } => Got::Exit { from, reason },
-            Message::Down { mref, pid, reason } => Got::Down { mref, pid, reason },
+            Message::Exit(e) => Got::Exit {
+                from: e.from,
+                reason: e.reason,
+            },
+            Message::Down(d) => Got::Down {
+                mref: d.mref,
+                pid: d.pid,
+                reason: d.reason,
+            },
         }
     }
 }
