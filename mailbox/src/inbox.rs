@@ -61,6 +61,10 @@ impl<D> Inbox<D> {
             return Ok(d);
         }
         let mut inner = mb.lock();
+        if inner.control_waiting() {
+            // The control item comes first (see `Inner::control_waiting`).
+            return Err(TryRecvError::Empty);
+        }
         if mb.is_bounded() {
             // Bounded: take one at a time so that room is handed to waiting senders at once.
             if let Some(d) = inner.data.pop_front() {
@@ -100,6 +104,13 @@ impl<D> Inbox<D> {
             return Poll::Ready(Some(d));
         }
         let mut inner = mb.lock();
+        if inner.control_waiting() {
+            // A control item arrived before what is queued: the receiver must see it first.
+            // Its push has woken the task already; wake again in case it came mid-poll on an
+            // executor that drops such wake-ups.
+            cx.waker().wake_by_ref();
+            return Poll::Pending;
+        }
         if !inner.data.is_empty() {
             // Raced with a sender between our look and this lock: go round again.
             drop(inner);
@@ -130,6 +141,10 @@ impl<D> Inbox<D> {
             }
             scanned = self.local.len();
             let mut inner = mb.lock();
+            if inner.control_waiting() {
+                cx.waker().wake_by_ref();
+                return Poll::Pending;
+            }
             if inner.data.is_empty() {
                 if mb.is_closed_locked(&inner) {
                     return Poll::Ready(None);
@@ -152,13 +167,10 @@ impl<D> Inbox<D> {
         mb: &Mailbox<C, D>,
         mut matches: impl FnMut(&D) -> bool,
     ) -> usize {
-        {
-            let mut inner = mb.lock();
-            self.local.append(&mut inner.data);
-        }
         let before = self.local.len();
         self.local.retain(|d| !matches(d));
-        let removed = before - self.local.len();
+        let mut removed = before - self.local.len();
+        removed += mb.lock().remove_data(&mut matches);
         self.after_take(mb);
         removed
     }

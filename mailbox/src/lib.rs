@@ -35,7 +35,7 @@
 //! mb.push_control("exit").unwrap();
 //!
 //! // The control lane first, then data in order.
-//! assert_eq!(mb.take_control(), Some("exit"));
+//! assert_eq!(mb.take_control().map(|(c, _)| c), Some("exit"));
 //! let mut cx = Context::from_waker(Waker::noop());
 //! // Selective receive: take the first even message, leave 1 queued.
 //! assert_eq!(inbox.poll_recv_matching(&mb, &mut cx, |m| m % 2 == 0), Poll::Ready(Some(2)));
@@ -51,4 +51,4 @@ mod sync;
 
 pub use error::{Closed, TryRecvError, TrySendError};
 pub use inbox::Inbox;
-pub use mailbox::{Capacity, Drained, Mailbox, SendFuture};
+pub use mailbox::{Capacity, DataSlot, Drained, Mailbox, SendFuture};

@@ -56,7 +56,10 @@ pub(crate) struct Inner<C, D> {
 }
 
 struct Extra<C> {
-    control: VecDeque<C>,
+    /// Control items with their place in the data lane: the shared queue's length when they
+    /// arrived. A signal that turns into a message goes to that place, after the data sent
+    /// before it and before the data sent after it (R-ORD-1).
+    control: VecDeque<(C, usize)>,
     /// Senders waiting for room in a bounded mailbox, oldest first.
     send_waiters: VecDeque<(u64, Waker)>,
     next_waiter: u64,
@@ -76,7 +79,39 @@ impl<C, D> Inner<C, D> {
     fn control_len(&self) -> usize {
         self.extra.as_ref().map_or(0, |e| e.control.len())
     }
+
+    /// While a control item waits, the receiver takes nothing more from the shared queue:
+    /// what it holds in its private buffer then always predates every waiting control item,
+    /// and a control item's place in the shared queue stays valid.
+    pub(crate) fn control_waiting(&self) -> bool {
+        self.extra.as_ref().is_some_and(|e| !e.control.is_empty())
+    }
+
+    /// Removes the shared-queue items for which `remove` says so, keeping the places of the
+    /// waiting control items right. Returns how many were removed.
+    pub(crate) fn remove_data(&mut self, mut remove: impl FnMut(&D) -> bool) -> usize {
+        let mut removed_before = Vec::new();
+        let mut kept = VecDeque::with_capacity(self.data.len());
+        for (i, d) in std::mem::take(&mut self.data).into_iter().enumerate() {
+            if remove(&d) {
+                removed_before.push(i);
+            } else {
+                kept.push_back(d);
+            }
+        }
+        self.data = kept;
+        if let Some(extra) = &mut self.extra {
+            for (_, pos) in extra.control.iter_mut() {
+                *pos -= removed_before.iter().filter(|&&i| i < *pos).count();
+            }
+        }
+        removed_before.len()
+    }
 }
+
+/// Where in the data lane a control item arrived; see [`Mailbox::push_data_at`].
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct DataSlot(usize);
 
 /// Everything that was still queued when the mailbox closed.
 #[derive(Debug)]
@@ -154,7 +189,8 @@ impl<C, D> Mailbox<C, D> {
         if inner.closed {
             return Err(Closed(item));
         }
-        inner.extra().control.push_back(item);
+        let pos = inner.data.len();
+        inner.extra().control.push_back((item, pos));
         self.control_pending.store(true, Ordering::Release);
         if let Some(w) = &inner.waker {
             w.wake_by_ref();
@@ -168,8 +204,9 @@ impl<C, D> Mailbox<C, D> {
         self.control_pending.load(Ordering::Acquire)
     }
 
-    /// Takes the oldest control item, if any.
-    pub fn take_control(&self) -> Option<C> {
+    /// Takes the oldest control item, if any, with the place in the data lane where it
+    /// arrived (for [`push_data_at`](Self::push_data_at)).
+    pub fn take_control(&self) -> Option<(C, DataSlot)> {
         if !self.has_control() {
             return None;
         }
@@ -179,7 +216,34 @@ impl<C, D> Mailbox<C, D> {
         if extra.control.is_empty() {
             self.control_pending.store(false, Ordering::Release);
         }
-        item
+        item.map(|(c, pos)| (c, DataSlot(pos)))
+    }
+
+    /// Puts a data message at the place where a control item arrived: after everything sent
+    /// before that item, before everything sent after it (a trapped exit signal or a `DOWN`
+    /// keeps its order among one sender's messages, R-ORD-1). Ignores the capacity, like
+    /// [`push_data_unchecked`](Self::push_data_unchecked).
+    pub fn push_data_at(&self, slot: DataSlot, msg: D) -> Result<(), Closed<D>> {
+        let mut inner = self.lock();
+        if inner.closed {
+            return Err(Closed(msg));
+        }
+        let at = slot.0.min(inner.data.len());
+        inner.data.insert(at, msg);
+        if let Some(extra) = &mut inner.extra {
+            for (_, pos) in extra.control.iter_mut() {
+                if *pos >= at {
+                    *pos += 1;
+                }
+            }
+        }
+        if inner.data_wanted {
+            inner.data_wanted = false;
+            if let Some(w) = &inner.waker {
+                w.wake_by_ref();
+            }
+        }
+        Ok(())
     }
 
     /// Records the receiver's waker, used to wake it for control items (always) and for data
@@ -293,7 +357,10 @@ impl<C, D> Mailbox<C, D> {
             inner.waker = None;
             self.control_pending.store(false, Ordering::Release);
             let (control, waiters) = match inner.extra.take() {
-                Some(e) => (e.control, e.send_waiters),
+                Some(e) => (
+                    e.control.into_iter().map(|(c, _)| c).collect(),
+                    e.send_waiters,
+                ),
                 None => Default::default(),
             };
             let drained = Drained {

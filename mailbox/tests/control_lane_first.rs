@@ -22,9 +22,9 @@ fn control_items_are_taken_before_data_in_their_own_order() {
     mb.push_control("exit").unwrap();
     assert!(mb.has_control());
     assert_eq!(mb.control_len(), 2);
-    assert_eq!(mb.take_control(), Some("link"));
-    assert_eq!(mb.take_control(), Some("exit"));
-    assert_eq!(mb.take_control(), None);
+    assert_eq!(mb.take_control().map(|(c, _)| c), Some("link"));
+    assert_eq!(mb.take_control().map(|(c, _)| c), Some("exit"));
+    assert!(mb.take_control().is_none());
     assert!(!mb.has_control());
     let mut inbox = Inbox::new();
     let mut cx = Context::from_waker(Waker::noop());
@@ -44,6 +44,7 @@ fn control_push_always_wakes_data_push_only_when_data_is_wanted() {
     assert_eq!(counter.0.load(Ordering::SeqCst), 0);
     mb.push_control("exit").unwrap();
     assert_eq!(counter.0.load(Ordering::SeqCst), 1);
+    assert!(mb.take_control().is_some());
 
     // Once it parks on an empty data lane, the next data message wakes it exactly once.
     let mut inbox = Inbox::new();
@@ -53,4 +54,53 @@ fn control_push_always_wakes_data_push_only_when_data_is_wanted() {
     mb.try_send(2).unwrap();
     mb.try_send(3).unwrap();
     assert_eq!(counter.0.load(Ordering::SeqCst), 2);
+}
+
+/// R-ORD-1: a control item that becomes a message takes the place where it arrived, between
+/// the data sent before it and the data sent after it.
+#[test]
+fn r_ord_1_a_signal_turned_message_keeps_its_place_among_data() {
+    let mb: Mailbox<&str, u32> = Mailbox::default();
+    let mut inbox = Inbox::new();
+    let mut cx = Context::from_waker(Waker::noop());
+    mb.try_send(1).unwrap();
+    mb.push_control("exit-a").unwrap();
+    mb.try_send(2).unwrap();
+    mb.push_control("exit-b").unwrap();
+    mb.try_send(3).unwrap();
+    // While control items wait, nothing more is taken from the shared queue.
+    assert_eq!(inbox.poll_recv(&mb, &mut cx), Poll::Pending);
+    let (a, slot_a) = mb.take_control().unwrap();
+    assert_eq!(a, "exit-a");
+    mb.push_data_at(slot_a, 100).unwrap();
+    let (b, slot_b) = mb.take_control().unwrap();
+    assert_eq!(b, "exit-b");
+    mb.push_data_at(slot_b, 200).unwrap();
+    let got: Vec<u32> = std::iter::from_fn(|| match inbox.poll_recv(&mb, &mut cx) {
+        Poll::Ready(m) => m,
+        Poll::Pending => None,
+    })
+    .collect();
+    assert_eq!(got, [1, 100, 2, 200, 3]);
+}
+
+/// A flush of the shared queue keeps the places of waiting control items right.
+#[test]
+fn removing_data_keeps_control_places() {
+    let mb: Mailbox<&str, u32> = Mailbox::default();
+    let mut inbox = Inbox::new();
+    let mut cx = Context::from_waker(Waker::noop());
+    mb.try_send(7).unwrap();
+    mb.try_send(1).unwrap();
+    mb.push_control("exit").unwrap();
+    mb.try_send(2).unwrap();
+    assert_eq!(inbox.remove_matching(&mb, |m| *m == 7), 1);
+    let (_, slot) = mb.take_control().unwrap();
+    mb.push_data_at(slot, 100).unwrap();
+    let got: Vec<u32> = std::iter::from_fn(|| match inbox.poll_recv(&mb, &mut cx) {
+        Poll::Ready(m) => m,
+        Poll::Pending => None,
+    })
+    .collect();
+    assert_eq!(got, [1, 100, 2]);
 }

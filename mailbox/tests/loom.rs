@@ -37,7 +37,7 @@ fn control_push_wakes_a_registered_receiver() {
         let got = loom::future::block_on(poll_fn(|cx| {
             mb.register_receiver(cx.waker());
             match mb.take_control() {
-                Some(c) => std::task::Poll::Ready(c),
+                Some((c, _)) => std::task::Poll::Ready(c),
                 None => std::task::Poll::Pending,
             }
         }));

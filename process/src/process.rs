@@ -8,7 +8,7 @@ use std::sync::Arc;
 use std::sync::atomic::Ordering;
 use std::task::{Context, Poll};
 
-use beamish_mailbox::Capacity;
+use beamish_mailbox::{Capacity, DataSlot};
 
 use crate::addr::Addr;
 use crate::cell::{AnyCell, Cell, Core, Kind, Relations, Status};
@@ -168,8 +168,8 @@ where
         let _current = CurrentGuard::enter(this.cell.pid());
         core.set_status(Status::Running);
 
-        while let Some(sig) = this.cell.mailbox.take_control() {
-            if let Some(reason) = handle_signal(this.cell, sig) {
+        while let Some((sig, slot)) = this.cell.mailbox.take_control() {
+            if let Some(reason) = handle_signal(this.cell, sig, slot) {
                 finish(this.cell, this.body, reason);
                 return Poll::Ready(());
             }
@@ -217,7 +217,7 @@ fn finish<M: Send + 'static, F, Fut>(
 }
 
 /// Applies one control signal. Returns the exit reason if the signal ends the process.
-fn handle_signal<M: Send + 'static>(cell: &Cell<M>, sig: Signal) -> Option<Exit> {
+fn handle_signal<M: Send + 'static>(cell: &Cell<M>, sig: Signal, slot: DataSlot) -> Option<Exit> {
     let core = &cell.core;
     match sig {
         Signal::Exit { from, reason, link } => {
@@ -226,9 +226,7 @@ fn handle_signal<M: Send + 'static>(cell: &Cell<M>, sig: Signal) -> Option<Exit>
                 ExitAction::Ignore => None,
                 ExitAction::Die(r) => Some(r),
                 ExitAction::Deliver => {
-                    let _ = cell
-                        .mailbox
-                        .push_data_unchecked(Message::exit(from, reason));
+                    let _ = cell.mailbox.push_data_at(slot, Message::exit(from, reason));
                     None
                 }
             }
@@ -254,7 +252,7 @@ fn handle_signal<M: Send + 'static>(cell: &Cell<M>, sig: Signal) -> Option<Exit>
             if core.relations(|r| r.monitors.remove(&mref)).is_some() {
                 let _ = cell
                     .mailbox
-                    .push_data_unchecked(Message::down(mref, pid, reason));
+                    .push_data_at(slot, Message::down(mref, pid, reason));
             }
             None
         }
