@@ -79,3 +79,32 @@ fn bounded_sender_is_woken_when_room_appears() {
         sender.join().unwrap();
     });
 }
+
+/// R-ORD-1 under every interleaving: a receiver that handles control items before receiving
+/// (as a process does) sees a signal turned message between the data sent around it.
+#[test]
+fn signal_turned_message_keeps_its_place() {
+    loom::model(|| {
+        let mb: Arc<Mailbox<u8, u32>> = Arc::new(Mailbox::default());
+        let tx = mb.clone();
+        let sender = thread::spawn(move || {
+            tx.try_send(1).unwrap();
+            tx.push_control(0).unwrap();
+            tx.try_send(2).unwrap();
+        });
+        let mut inbox = Inbox::new();
+        let mut got = Vec::new();
+        while got.len() < 3 {
+            let m = loom::future::block_on(poll_fn(|cx| {
+                mb.register_receiver(cx.waker());
+                while let Some((_, slot)) = mb.take_control() {
+                    mb.push_data_at(slot, 99).unwrap();
+                }
+                inbox.poll_recv(&mb, cx)
+            }));
+            got.push(m.unwrap());
+        }
+        assert_eq!(got, [1, 99, 2]);
+        sender.join().unwrap();
+    });
+}
