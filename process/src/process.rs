@@ -273,11 +273,12 @@ fn terminate<M: Send + 'static>(cell: &Cell<M>, reason: Exit) {
     // (4) After this, every push to us fails and its sender treats us as gone. Our slot
     // under the process limit is given back before anyone can learn of our end, so that a
     // supervisor restarting us on our exit signal does not hit the limit (R-PROC-1).
+    // It also leaves the table, so that whoever learns of its end finds it gone.
     let drained = cell.mailbox.close();
     node.inner.live.fetch_sub(1, Ordering::Relaxed);
+    node.inner.table.remove(me.serial());
     if rel.is_none() && drained.control.is_empty() {
         // The common case of a process that never linked or was monitored: nothing to tell.
-        node.inner.table.remove(me.serial());
         drop(drained.data);
         return;
     }
@@ -318,8 +319,7 @@ fn terminate<M: Send + 'static>(cell: &Cell<M>, reason: Exit) {
     for (mref, pid) in rel.monitors.drain() {
         let _ = node.signal(pid, Signal::Demonitor { mref });
     }
-    // (7) Leave the table; (8) the discarded messages drop with `drained` (R-MBX-3).
-    node.inner.table.remove(me.serial());
+    // (7) The discarded messages drop with `drained` (R-MBX-3).
     drop(drained.data);
 }
 

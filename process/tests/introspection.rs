@@ -211,3 +211,17 @@ impl beamish_process::GenServer for Nop {
         Ok(beamish_process::Reply::Now(()))
     }
 }
+
+/// A process that has ended is gone from the table by the time its `DOWN` arrives.
+#[tokio::test]
+async fn an_ended_process_is_gone_from_the_table_when_its_down_arrives() {
+    let node = beamish_process::Node::start_default().unwrap();
+    for _ in 0..100 {
+        let (addr, down) = node
+            .spawn_monitor(|_ctx: beamish_process::Ctx<()>| async {})
+            .unwrap();
+        assert_eq!(down.await, beamish_process::Exit::Normal);
+        assert!(node.process_info(addr.pid()).is_none());
+        assert!(!node.is_alive(addr.pid()));
+    }
+}
