@@ -4,7 +4,7 @@
 mod common;
 
 use beamish_process::{Ctx, Exit, Message};
-use common::{Got, Probe, dead_pid, exit_after, exit_of, idle, node, recv, within};
+use common::{Got, Probe, dead_pid, exit_after, idle, node, recv, within};
 use tokio::sync::oneshot;
 
 /// R-MON-4: after `demonitor`, the monitored process's death yields no `DOWN`; a second,
