@@ -59,7 +59,12 @@ struct Extra<C> {
     /// Control items with their place in the data lane: the shared queue's length when they
     /// arrived. A signal that turns into a message goes to that place, after the data sent
     /// before it and before the data sent after it (R-ORD-1).
+    /// Stored as `place - shift`: a message put at the head item's place moves every later
+    /// place one on, and bumping one counter instead of every item keeps a burst of N
+    /// signals turned messages O(N) rather than O(N^2).
     control: VecDeque<(C, usize)>,
+    /// Messages put at control places since the lane was last empty.
+    shift: usize,
     /// Senders waiting for room in a bounded mailbox, oldest first.
     send_waiters: VecDeque<(u64, Waker)>,
     next_waiter: u64,
@@ -70,6 +75,7 @@ impl<C, D> Inner<C, D> {
         self.extra.get_or_insert_with(|| {
             Box::new(Extra {
                 control: VecDeque::new(),
+                shift: 0,
                 send_waiters: VecDeque::new(),
                 next_waiter: 0,
             })
@@ -101,8 +107,11 @@ impl<C, D> Inner<C, D> {
         }
         self.data = kept;
         if let Some(extra) = &mut self.extra {
-            for (_, pos) in extra.control.iter_mut() {
-                *pos -= removed_before.iter().filter(|&&i| i < *pos).count();
+            let shift = extra.shift;
+            for (_, raw) in extra.control.iter_mut() {
+                let place = *raw + shift;
+                let gone = removed_before.iter().filter(|&&i| i < place).count();
+                *raw = place - gone - shift;
             }
         }
         removed_before.len()
@@ -189,8 +198,13 @@ impl<C, D> Mailbox<C, D> {
         if inner.closed {
             return Err(Closed(item));
         }
-        let pos = inner.data.len();
-        inner.extra().control.push_back((item, pos));
+        let len = inner.data.len();
+        let extra = inner.extra();
+        if extra.control.is_empty() {
+            extra.shift = 0;
+        }
+        let raw = len - extra.shift;
+        extra.control.push_back((item, raw));
         self.control_pending.store(true, Ordering::Release);
         if let Some(w) = &inner.waker {
             w.wake_by_ref();
@@ -216,7 +230,8 @@ impl<C, D> Mailbox<C, D> {
         if extra.control.is_empty() {
             self.control_pending.store(false, Ordering::Release);
         }
-        item.map(|(c, pos)| (c, DataSlot(pos)))
+        let shift = extra.shift;
+        item.map(|(c, raw)| (c, DataSlot(raw + shift)))
     }
 
     /// Puts a data message at the place where a control item arrived: after everything sent
@@ -230,11 +245,13 @@ impl<C, D> Mailbox<C, D> {
         }
         let at = slot.0.min(inner.data.len());
         inner.data.insert(at, msg);
+        // Every waiting control item arrived after the one whose place this is, so every
+        // one of their places moves on by one.
         if let Some(extra) = &mut inner.extra {
-            for (_, pos) in extra.control.iter_mut() {
-                if *pos >= at {
-                    *pos += 1;
-                }
+            if extra.control.is_empty() {
+                extra.shift = 0;
+            } else {
+                extra.shift += 1;
             }
         }
         if inner.data_wanted {

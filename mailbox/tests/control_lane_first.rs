@@ -104,3 +104,23 @@ fn removing_data_keeps_control_places() {
     .collect();
     assert_eq!(got, [1, 100, 2]);
 }
+
+/// R-ORD-1 with many signals waiting at once (a supervisor hit by a burst of exits): every
+/// signal turned message lands right after the data sent before it.
+#[test]
+fn r_ord_1_many_waiting_signals_keep_their_places() {
+    const N: u32 = 10_000;
+    let mb: Mailbox<u32, u32> = Mailbox::default();
+    for i in 0..N {
+        mb.try_send(2 * i).unwrap();
+        mb.push_control(i).unwrap();
+    }
+    while let Some((i, slot)) = mb.take_control() {
+        mb.push_data_at(slot, 2 * i + 1).unwrap();
+    }
+    let mut inbox = Inbox::new();
+    let mut cx = Context::from_waker(Waker::noop());
+    for want in 0..2 * N {
+        assert_eq!(inbox.poll_recv(&mb, &mut cx), Poll::Ready(Some(want)));
+    }
+}
