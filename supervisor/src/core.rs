@@ -2,10 +2,12 @@
 //! restart timers.
 
 use std::cmp::Reverse;
-use std::collections::{BinaryHeap, HashMap};
+use std::collections::BinaryHeap;
 use std::time::Duration;
 
 use beamish_process::{Ctx, Exit, Message, Pid, Ref};
+use futures::StreamExt;
+use futures::stream::FuturesUnordered;
 use tokio::time::Instant;
 
 use crate::info::{ChildInfo, ChildStatus};
@@ -183,58 +185,71 @@ pub(crate) async fn shutdown_child(
 
 /// Stops many children at once, as a dynamic supervisor does when it terminates (R-DS-4,
 /// R-SUP-SHUT): every child gets its signal at the same time and each one still running when
-/// its own timer fires is killed. Used only when the supervisor is about to exit: every other
-/// message it receives meanwhile is dropped (callers then see the supervisor's exit).
+/// its own timeout runs out is killed. Used only when the supervisor is about to exit; it does
+/// not read its mailbox meanwhile (what is queued there is dropped with it, and callers see
+/// its exit).
+///
+/// The monitors here report to the supervisor's code directly (one `Node::monitor` each)
+/// rather than as `DOWN` messages: 100,000 children ending together would otherwise put
+/// 100,000 signals in the supervisor's control lane at once, and turning each into a message
+/// costs time in proportion to the signals still waiting.
 pub(crate) async fn shutdown_concurrently(
     ctx: &mut Ctx<Request>,
     children: impl IntoIterator<Item = (Pid, Shutdown)>,
 ) {
+    let node = ctx.node().clone();
     let now = Instant::now();
-    let mut pending: HashMap<Ref, (Pid, Shutdown)> = HashMap::new();
+    let mut downs = FuturesUnordered::new();
     let mut deadlines = Vec::new();
-    for (pid, policy) in children {
-        let mref = ctx.monitor(pid);
+    let mut done = Vec::new();
+    for (i, (pid, policy)) in children.into_iter().enumerate() {
+        let down = node.monitor(pid);
         ctx.unlink(pid);
         match policy {
             Shutdown::BrutalKill => ctx.exit(pid, Exit::Kill),
             Shutdown::Timeout(t) => {
                 ctx.exit(pid, Exit::Shutdown);
-                deadlines.push((now + t, mref));
+                deadlines.push((now + t, i, pid));
             }
             Shutdown::Infinity => ctx.exit(pid, Exit::Shutdown),
         }
-        pending.insert(mref, (pid, policy));
+        done.push(false);
+        downs.push(async move { (i, pid, policy, down.await) });
     }
     // Latest first, so that the next deadline is at the end.
-    deadlines.sort_by_key(|&(t, _)| Reverse(t));
-    while !pending.is_empty() {
-        let msg = match deadlines.last() {
-            Some(&(t, _)) => tokio::time::timeout_at(t, ctx.recv()).await.ok(),
-            None => Some(ctx.recv().await),
+    deadlines.sort_by_key(|&(t, _, _)| Reverse(t));
+    let me = ctx.pid();
+    loop {
+        // Unconstrained: under tokio's cooperative budget, every exhausted poll of a waiting
+        // monitor would wake itself, and the set would poll all its futures again for each
+        // one that finishes (quadratic with 100,000 children).
+        let next_down = tokio::task::coop::unconstrained(downs.next());
+        let next = match deadlines.last() {
+            Some(&(t, _, _)) => tokio::time::timeout_at(t, next_down).await.ok(),
+            None => Some(next_down.await),
         };
-        match msg {
+        match next {
+            // A timeout ran out: kill whoever is still running at theirs. Their `killed` is
+            // then reported as a shutdown error, as in OTP.
             None => {
                 let now = Instant::now();
-                while let Some(&(t, mref)) = deadlines.last() {
+                while let Some(&(t, i, pid)) = deadlines.last() {
                     if t > now {
                         break;
                     }
                     deadlines.pop();
-                    // Still running at its timeout: killed, and its `killed` is then reported
-                    // as a shutdown error, as in OTP.
-                    if let Some((pid, _)) = pending.get(&mref) {
-                        ctx.exit(*pid, Exit::Kill);
+                    if !done[i] {
+                        ctx.exit(pid, Exit::Kill);
                     }
                 }
             }
-            Some(Message::Down(d)) => {
-                if let Some((pid, policy)) = pending.remove(&d.mref) {
-                    if !expected(policy, &d.reason) {
-                        report::shutdown_error(ctx.pid(), None, pid, &d.reason);
-                    }
+            Some(Some((i, pid, policy, reason))) => {
+                done[i] = true;
+                if !expected(policy, &reason) {
+                    report::shutdown_error(me, None, pid, &reason);
                 }
             }
-            Some(_) => {}
+            Some(None) => return,
         }
     }
 }
