@@ -80,7 +80,13 @@ pub(crate) mod report {
     use super::*;
 
     /// Every exit of a permanent child, and abnormal exits of the others.
-    pub(crate) fn child_terminated(sup: Pid, id: Option<&str>, pid: Pid, reason: &Exit, restart: Restart) {
+    pub(crate) fn child_terminated(
+        sup: Pid,
+        id: Option<&str>,
+        pid: Pid,
+        reason: &Exit,
+        restart: Restart,
+    ) {
         if restart != Restart::Permanent && !reason.is_abnormal() {
             return;
         }

@@ -122,7 +122,9 @@ impl<A: Clone + Send + Sync + 'static> DynamicSupervisor<A> {
         ctx: &Ctx<M>,
     ) -> Result<DynamicSupervisorRef<A>, SupervisorStartError> {
         let (tx, rx) = oneshot::channel();
-        let addr = ctx.spawn_kind(Kind::Supervisor, trapping(), true, move |c| run(self, c, tx))?;
+        let addr = ctx.spawn_kind(Kind::Supervisor, trapping(), true, move |c| {
+            run(self, c, tx)
+        })?;
         finish(ctx.node(), addr, rx).await
     }
 }
@@ -372,8 +374,13 @@ impl<A: Clone + Send + Sync + 'static> State<A> {
                 let res = match found.and_then(|k| self.children.remove(&k)) {
                     Some(c) => {
                         if let ChildStatus::Running(pid) = c.status {
-                            shutdown_child(&mut self.linker.ctx, None, pid, c.spec.shutdown_policy())
-                                .await;
+                            shutdown_child(
+                                &mut self.linker.ctx,
+                                None,
+                                pid,
+                                c.spec.shutdown_policy(),
+                            )
+                            .await;
                         }
                         Ok(())
                     }
@@ -414,7 +421,10 @@ impl<A: Clone + Send + Sync + 'static> State<A> {
     }
 
     async fn start_new(&mut self, spec: ChildSpec<A>) -> Result<Started, StartChildError> {
-        if self.max_children.is_some_and(|max| self.children.len() >= max) {
+        if self
+            .max_children
+            .is_some_and(|max| self.children.len() >= max)
+        {
             return Err(StartChildError::MaxChildren);
         }
         if spec.significant {

@@ -95,8 +95,7 @@ mod window;
 
 pub use dynamic::{DynamicSupervisor, DynamicSupervisorRef};
 pub use error::{
-    DeleteChildError, RestartChildError, StartChildError, SupervisorStartError,
-    TerminateChildError,
+    DeleteChildError, RestartChildError, StartChildError, SupervisorStartError, TerminateChildError,
 };
 pub use info::{ChildCounts, ChildInfo, ChildStatus, Flavor, SupervisionTree, TreeChild};
 pub use spec::{

@@ -25,7 +25,10 @@ pub(crate) enum Request {
     Describe(oneshot::Sender<Describe>),
     Count(oneshot::Sender<ChildCounts>),
     Terminate(ChildRef, oneshot::Sender<Result<(), TerminateChildError>>),
-    Restart(Arc<str>, oneshot::Sender<Result<Started, RestartChildError>>),
+    Restart(
+        Arc<str>,
+        oneshot::Sender<Result<Started, RestartChildError>>,
+    ),
     Delete(Arc<str>, oneshot::Sender<Result<(), DeleteChildError>>),
     /// A boxed `ChildSpec<A>` of the supervisor's own `A`.
     Start(
@@ -96,7 +99,9 @@ impl Handle {
         }
     }
 
-    pub(crate) fn tree(&self) -> Pin<Box<dyn Future<Output = Result<SupervisionTree, CallError>> + Send + '_>> {
+    pub(crate) fn tree(
+        &self,
+    ) -> Pin<Box<dyn Future<Output = Result<SupervisionTree, CallError>> + Send + '_>> {
         Box::pin(async move {
             let d = self.call(Request::Describe).await?;
             let mut children = Vec::with_capacity(d.children.len());

@@ -97,7 +97,9 @@ pub struct Linker {
 
 impl fmt::Debug for Linker {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.debug_struct("Linker").field("supervisor", &self.pid()).finish()
+        f.debug_struct("Linker")
+            .field("supervisor", &self.pid())
+            .finish()
     }
 }
 
@@ -124,7 +126,11 @@ impl Linker {
     }
 
     /// Spawns a process linked to the supervisor, with options.
-    pub fn spawn_link_with<N, F, Fut>(&self, opts: SpawnOpts, body: F) -> Result<Addr<N>, SpawnError>
+    pub fn spawn_link_with<N, F, Fut>(
+        &self,
+        opts: SpawnOpts,
+        body: F,
+    ) -> Result<Addr<N>, SpawnError>
     where
         N: Send + 'static,
         F: FnOnce(Ctx<N>) -> Fut + Send + 'static,

@@ -10,8 +10,7 @@ use tokio::sync::oneshot;
 
 use crate::core::{Child, Event, Rng, Timers, next_event, now_std, report, shutdown_child};
 use crate::error::{
-    DeleteChildError, RestartChildError, StartChildError, SupervisorStartError,
-    TerminateChildError,
+    DeleteChildError, RestartChildError, StartChildError, SupervisorStartError, TerminateChildError,
 };
 use crate::info::{ChildCounts, ChildInfo, ChildStatus, Describe, Flavor, SupervisionTree};
 use crate::request::{ChildRef, Handle, Request};
@@ -147,7 +146,9 @@ impl Supervisor {
     ) -> Result<SupervisorRef, SupervisorStartError> {
         self.validate()?;
         let (tx, rx) = oneshot::channel();
-        let addr = ctx.spawn_kind(Kind::Supervisor, trapping(), true, move |c| run(self, c, tx))?;
+        let addr = ctx.spawn_kind(Kind::Supervisor, trapping(), true, move |c| {
+            run(self, c, tx)
+        })?;
         finish(ctx.node(), addr, rx).await
     }
 
@@ -336,9 +337,10 @@ async fn run(
     for spec in sup.children {
         let key = st.key();
         match start_one(&st.linker, &spec, ()).await {
-            Ok(Started::Running(pid)) => st
-                .children
-                .push(Child::new(key, spec, ChildStatus::Running(pid))),
+            Ok(Started::Running(pid)) => {
+                st.children
+                    .push(Child::new(key, spec, ChildStatus::Running(pid)))
+            }
             Ok(Started::Ignore) => {
                 if spec.restart != Restart::Temporary {
                     st.children
@@ -458,8 +460,7 @@ impl State {
             // The siblings the strategy takes down go now; all come back when the wait ends.
             let id = child.spec.id.clone();
             self.stop_siblings(&id).await;
-            self.timers
-                .push(tokio::time::Instant::now() + wait, key);
+            self.timers.push(tokio::time::Instant::now() + wait, key);
             return None;
         }
         self.restart(key).await
@@ -504,8 +505,7 @@ impl State {
 
     async fn delayed_restart(&mut self, key: u64) -> Option<Exit> {
         let i = self.index_of_key(key)?;
-        if self.children[i].status != ChildStatus::Restarting
-            || self.children[i].waiting.is_none()
+        if self.children[i].status != ChildStatus::Restarting || self.children[i].waiting.is_none()
         {
             return None;
         }
@@ -598,8 +598,7 @@ impl State {
                                 Ok(s) => {
                                     if let Started::Running(pid) = s {
                                         self.children[i].status = ChildStatus::Running(pid);
-                                        self.children[i].started_at =
-                                            tokio::time::Instant::now();
+                                        self.children[i].started_at = tokio::time::Instant::now();
                                     }
                                     Ok(s)
                                 }

@@ -44,7 +44,10 @@ async fn the_supervisor_stays_responsive_during_a_backoff() {
     let node = node();
     let mut log = Log::new();
     let sup = Supervisor::new(Strategy::OneForOne)
-        .child(worker("slow", &log).backoff(Backoff::new(Duration::from_secs(60), Duration::from_secs(60))))
+        .child(worker("slow", &log).backoff(Backoff::new(
+            Duration::from_secs(60),
+            Duration::from_secs(60),
+        )))
         .child(worker("fast", &log))
         .start(&node)
         .await
@@ -83,7 +86,10 @@ async fn a_delayed_restart_counts_toward_intensity_when_it_happens() {
     crash(&node, pid, Exit::error("boom"));
     common::exit_of(&node, pid).await;
     assert_eq!(sup.count_children().await.unwrap().active, 0);
-    assert_eq!(common::within("the supervisor's exit", down).await, Exit::Shutdown);
+    assert_eq!(
+        common::within("the supervisor's exit", down).await,
+        Exit::Shutdown
+    );
     assert_eq!(t0.elapsed(), Duration::from_secs(1));
 }
 
@@ -95,7 +101,9 @@ async fn a_backoff_longer_than_the_period_keeps_a_flapping_child_supervised() {
     let mut log = Log::new();
     let sup = Supervisor::new(Strategy::OneForOne)
         .intensity(1, Duration::from_secs(5))
-        .child(worker("w", &log).backoff(Backoff::new(Duration::from_secs(6), Duration::from_secs(6))))
+        .child(
+            worker("w", &log).backoff(Backoff::new(Duration::from_secs(6), Duration::from_secs(6))),
+        )
         .start(&node)
         .await
         .unwrap();

@@ -58,15 +58,23 @@ async fn r_ds_1_and_5_extra_arguments_and_one_for_one() {
         .await
         .unwrap();
     assert!(sup.which_children().await.unwrap().is_empty());
-    sup.start_child(child(1, Duration::ZERO, tx.clone())).await.unwrap();
-    sup.start_child(child(2, Duration::ZERO, tx.clone())).await.unwrap();
+    sup.start_child(child(1, Duration::ZERO, tx.clone()))
+        .await
+        .unwrap();
+    sup.start_child(child(2, Duration::ZERO, tx.clone()))
+        .await
+        .unwrap();
     let (e1, a1, p1) = rx.recv().await.unwrap();
     let (_, _, p2) = rx.recv().await.unwrap();
     assert_eq!((e1.as_str(), a1), ("pool-7", 1));
 
     node.send(p1, Exit::error("boom")).unwrap();
     let (e, a, p1b) = rx.recv().await.unwrap();
-    assert_eq!((e.as_str(), a), ("pool-7", 1), "restart reuses the arguments");
+    assert_eq!(
+        (e.as_str(), a),
+        ("pool-7", 1),
+        "restart reuses the arguments"
+    );
     assert_ne!(p1b, p1);
     assert!(node.is_alive(p2), "one for one");
 
@@ -75,8 +83,14 @@ async fn r_ds_1_and_5_extra_arguments_and_one_for_one() {
     assert!(kids.iter().all(|c| c.id.is_none()));
     let tree = sup.tree().await.unwrap();
     assert_eq!(tree.flavor, Flavor::Dynamic);
-    assert_eq!((tree.intensity, tree.period), (DEFAULT_INTENSITY, DEFAULT_PERIOD));
-    assert_eq!((DEFAULT_INTENSITY, DEFAULT_PERIOD), (3, Duration::from_secs(5)));
+    assert_eq!(
+        (tree.intensity, tree.period),
+        (DEFAULT_INTENSITY, DEFAULT_PERIOD)
+    );
+    assert_eq!(
+        (DEFAULT_INTENSITY, DEFAULT_PERIOD),
+        (3, Duration::from_secs(5))
+    );
 }
 
 /// R-DS-2: at max_children, start_child fails with MaxChildren and spawns nothing.
@@ -89,8 +103,13 @@ async fn r_ds_2_max_children() {
         .start(&node)
         .await
         .unwrap();
-    let a = sup.start_child(child(1, Duration::ZERO, tx.clone())).await.unwrap();
-    sup.start_child(child(2, Duration::ZERO, tx.clone())).await.unwrap();
+    let a = sup
+        .start_child(child(1, Duration::ZERO, tx.clone()))
+        .await
+        .unwrap();
+    sup.start_child(child(2, Duration::ZERO, tx.clone()))
+        .await
+        .unwrap();
     let before = node.spawned_count();
     assert_eq!(
         sup.start_child(child(3, Duration::ZERO, tx.clone())).await,
@@ -139,7 +158,9 @@ async fn r_ds_4_intensity_stops_it_with_shutdown() {
         .start(&node)
         .await
         .unwrap();
-    sup.start_child(child(0, Duration::ZERO, tx.clone())).await.unwrap();
+    sup.start_child(child(0, Duration::ZERO, tx.clone()))
+        .await
+        .unwrap();
     let bystander = sup
         .start_child(child(1, Duration::ZERO, tx))
         .await

@@ -19,7 +19,11 @@ async fn r_sup_auto_any_significant() {
     let sup = Supervisor::new(Strategy::OneForOne)
         .auto_shutdown(AutoShutdown::AnySignificant)
         .child(worker("other", &log))
-        .child(worker("job", &log).restart(Restart::Transient).significant(true))
+        .child(
+            worker("job", &log)
+                .restart(Restart::Transient)
+                .significant(true),
+        )
         .start(&node)
         .await
         .unwrap();
@@ -38,7 +42,11 @@ async fn r_sup_auto_a_restarted_significant_child_does_not_stop_it() {
     let mut log = Log::new();
     let sup = Supervisor::new(Strategy::OneForOne)
         .auto_shutdown(AutoShutdown::AnySignificant)
-        .child(worker("job", &log).restart(Restart::Transient).significant(true))
+        .child(
+            worker("job", &log)
+                .restart(Restart::Transient)
+                .significant(true),
+        )
         .start(&node)
         .await
         .unwrap();
@@ -56,8 +64,16 @@ async fn r_sup_auto_all_significant() {
     let mut log = Log::new();
     let sup = Supervisor::new(Strategy::OneForOne)
         .auto_shutdown(AutoShutdown::AllSignificant)
-        .child(worker("j1", &log).restart(Restart::Temporary).significant(true))
-        .child(worker("j2", &log).restart(Restart::Transient).significant(true))
+        .child(
+            worker("j1", &log)
+                .restart(Restart::Temporary)
+                .significant(true),
+        )
+        .child(
+            worker("j2", &log)
+                .restart(Restart::Transient)
+                .significant(true),
+        )
         .start(&node)
         .await
         .unwrap();
@@ -84,9 +100,16 @@ async fn r_sup_auto_invalid_significant_specs_are_refused() {
         .await
         .unwrap_err();
     assert!(matches!(err, SupervisorStartError::InvalidChildSpec { .. }));
-    let sup = Supervisor::new(Strategy::OneForOne).start(&node).await.unwrap();
+    let sup = Supervisor::new(Strategy::OneForOne)
+        .start(&node)
+        .await
+        .unwrap();
     let err = sup
-        .start_child(worker("t", &log).restart(Restart::Transient).significant(true))
+        .start_child(
+            worker("t", &log)
+                .restart(Restart::Transient)
+                .significant(true),
+        )
         .await
         .unwrap_err();
     assert!(matches!(err, StartChildError::InvalidChildSpec(_)));

@@ -32,7 +32,10 @@ async fn r_sup_int_the_fourth_restart_in_the_period_trips_the_defaults() {
     let down = node.monitor(sup.pid());
     crash(&node, pid, Exit::error("boom"));
     assert_eq!(log.take(2).await, [Ev::Stop("b"), Ev::Stop("a")]);
-    assert_eq!(common::within("the supervisor's exit", down).await, Exit::Shutdown);
+    assert_eq!(
+        common::within("the supervisor's exit", down).await,
+        Exit::Shutdown
+    );
     log.assert_quiet();
 }
 

@@ -20,7 +20,12 @@ async fn r_sup_rt_permanent_restarts_even_after_normal() {
         .await
         .unwrap();
     let mut pid = log.started("p").await;
-    for reason in [Exit::Normal, Exit::Shutdown, Exit::shutdown_with("x"), Exit::error("e")] {
+    for reason in [
+        Exit::Normal,
+        Exit::Shutdown,
+        Exit::shutdown_with("x"),
+        Exit::error("e"),
+    ] {
         crash(&node, pid, reason);
         let next = log.started("p").await;
         assert_ne!(next, pid);

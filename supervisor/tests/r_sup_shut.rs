@@ -80,7 +80,9 @@ async fn r_sup_shut_a_child_that_ignores_shutdown_is_killed_at_its_timeout() {
     let (reports, _g) = Reports::install();
     let (tx, mut rx) = mpsc::unbounded_channel();
     let sup = Supervisor::new(Strategy::OneForOne)
-        .child(stubborn("c", None, false, tx).shutdown(Shutdown::Timeout(Duration::from_millis(700))))
+        .child(
+            stubborn("c", None, false, tx).shutdown(Shutdown::Timeout(Duration::from_millis(700))),
+        )
         .start(&node)
         .await
         .unwrap();
@@ -103,7 +105,9 @@ async fn r_sup_shut_infinity_waits() {
     let node = node();
     let (tx, mut rx) = mpsc::unbounded_channel();
     let sup = Supervisor::new(Strategy::OneForOne)
-        .child(stubborn("c", Some(Duration::from_secs(3600)), false, tx).shutdown(Shutdown::Infinity))
+        .child(
+            stubborn("c", Some(Duration::from_secs(3600)), false, tx).shutdown(Shutdown::Infinity),
+        )
         .start(&node)
         .await
         .unwrap();
@@ -122,9 +126,21 @@ async fn r_sup_shut_a_static_stop_takes_the_sum_of_the_waits() {
     let node = node();
     let (tx, mut rx) = mpsc::unbounded_channel();
     let sup = Supervisor::new(Strategy::OneForOne)
-        .child(stubborn("a", Some(Duration::from_millis(100)), false, tx.clone()))
-        .child(stubborn("b", Some(Duration::from_millis(200)), false, tx.clone()))
-        .child(stubborn("c", None, false, tx).shutdown(Shutdown::Timeout(Duration::from_millis(300))))
+        .child(stubborn(
+            "a",
+            Some(Duration::from_millis(100)),
+            false,
+            tx.clone(),
+        ))
+        .child(stubborn(
+            "b",
+            Some(Duration::from_millis(200)),
+            false,
+            tx.clone(),
+        ))
+        .child(
+            stubborn("c", None, false, tx).shutdown(Shutdown::Timeout(Duration::from_millis(300))),
+        )
         .start(&node)
         .await
         .unwrap();
@@ -153,6 +169,8 @@ async fn r_sup_shut_a_child_that_unlinks_cannot_hang_the_supervisor() {
         tokio::task::yield_now().await;
     }
     let down = node.monitor(pid);
-    common::within("the stop", sup.stop(Exit::Shutdown)).await.unwrap();
+    common::within("the stop", sup.stop(Exit::Shutdown))
+        .await
+        .unwrap();
     assert_eq!(down.await, Exit::Shutdown);
 }

@@ -8,7 +8,11 @@ use beamish_process::Exit;
 use beamish_supervisor::{Strategy, Supervisor, SupervisorRef};
 use common::{Ev, Log, crash, node, worker};
 
-async fn four(node: &beamish_process::Node, strategy: Strategy, log: &mut Log) -> (SupervisorRef, Vec<beamish_process::Pid>) {
+async fn four(
+    node: &beamish_process::Node,
+    strategy: Strategy,
+    log: &mut Log,
+) -> (SupervisorRef, Vec<beamish_process::Pid>) {
     let sup = Supervisor::new(strategy)
         .children(["a", "b", "c", "d"].map(|id| worker(id, log)))
         .start(node)
@@ -54,7 +58,9 @@ async fn r_sup_strat_one_for_all_restarts_everyone_in_order() {
     let evs = log.take(7).await;
     assert_eq!(
         names(&evs),
-        ["stop d", "stop c", "stop a", "start a", "start b", "start c", "start d"]
+        [
+            "stop d", "stop c", "stop a", "start a", "start b", "start c", "start d"
+        ]
     );
     sup.count_children().await.unwrap();
     log.assert_quiet();

@@ -5,8 +5,8 @@ mod common;
 
 use beamish_process::Exit;
 use beamish_supervisor::{
-    ChildKind, ChildStatus, DeleteChildError, Restart, RestartChildError, StartChildError,
-    Started, Strategy, Supervisor, TerminateChildError,
+    ChildKind, ChildStatus, DeleteChildError, Restart, RestartChildError, StartChildError, Started,
+    Strategy, Supervisor, TerminateChildError,
 };
 use common::{Ev, Log, node, worker};
 
@@ -17,9 +17,7 @@ async fn which_children_lists_in_reverse_start_order_and_counts() {
     let sup = Supervisor::new(Strategy::OneForOne)
         .child(worker("a", &log))
         .child(worker("b", &log))
-        .child(
-            Supervisor::new(Strategy::OneForOne).into_child_spec("sub"),
-        )
+        .child(Supervisor::new(Strategy::OneForOne).into_child_spec("sub"))
         .start(&node)
         .await
         .unwrap();
@@ -33,7 +31,10 @@ async fn which_children_lists_in_reverse_start_order_and_counts() {
     assert_eq!(ids, ["sub", "b", "a"]);
     let n = sup.count_children().await.unwrap();
     assert_eq!((n.specs, n.active, n.supervisors, n.workers), (3, 3, 1, 2));
-    assert_eq!(sup.which_children().await.unwrap()[0].kind, ChildKind::Supervisor);
+    assert_eq!(
+        sup.which_children().await.unwrap()[0].kind,
+        ChildKind::Supervisor
+    );
 }
 
 #[tokio::test(start_paused = true)]
@@ -46,13 +47,25 @@ async fn terminate_restart_and_delete_a_child() {
         .await
         .unwrap();
     let a = log.started("a").await;
-    assert_eq!(sup.restart_child("a").await, Err(RestartChildError::Running(a)));
-    assert_eq!(sup.delete_child("a").await, Err(DeleteChildError::Running(a)));
+    assert_eq!(
+        sup.restart_child("a").await,
+        Err(RestartChildError::Running(a))
+    );
+    assert_eq!(
+        sup.delete_child("a").await,
+        Err(DeleteChildError::Running(a))
+    );
 
     sup.terminate_child("a").await.unwrap();
     assert_eq!(log.next().await, Ev::Stop("a"));
-    assert_eq!(sup.which_children().await.unwrap()[0].status, ChildStatus::Undefined);
-    assert_eq!(sup.terminate_child("zz").await, Err(TerminateChildError::NotFound));
+    assert_eq!(
+        sup.which_children().await.unwrap()[0].status,
+        ChildStatus::Undefined
+    );
+    assert_eq!(
+        sup.terminate_child("zz").await,
+        Err(TerminateChildError::NotFound)
+    );
 
     let again = sup.restart_child("a").await.unwrap();
     assert_eq!(Some(log.started("a").await), again.pid());
@@ -61,7 +74,10 @@ async fn terminate_restart_and_delete_a_child() {
     sup.delete_child("a").await.unwrap();
     assert!(sup.which_children().await.unwrap().is_empty());
     assert_eq!(sup.delete_child("a").await, Err(DeleteChildError::NotFound));
-    assert_eq!(sup.restart_child("a").await, Err(RestartChildError::NotFound));
+    assert_eq!(
+        sup.restart_child("a").await,
+        Err(RestartChildError::NotFound)
+    );
 }
 
 #[tokio::test(start_paused = true)]
@@ -88,9 +104,8 @@ async fn start_child_adds_a_spec_at_the_end() {
     log.started("b").await;
 
     // A failed start keeps no spec.
-    let failing = beamish_supervisor::ChildSpec::new("f", |_| {
-        Box::pin(async { Err(Exit::error("nope")) })
-    });
+    let failing =
+        beamish_supervisor::ChildSpec::new("f", |_| Box::pin(async { Err(Exit::error("nope")) }));
     assert_eq!(
         sup.start_child(failing).await,
         Err(StartChildError::Failed(Exit::error("nope")))
@@ -98,9 +113,13 @@ async fn start_child_adds_a_spec_at_the_end() {
     assert_eq!(sup.count_children().await.unwrap().specs, 2);
 
     // An ignored one keeps its spec (unless temporary), and then it is "already present".
-    let ignore = || beamish_supervisor::ChildSpec::new("i", |_| Box::pin(async { Ok(Started::Ignore) }));
+    let ignore =
+        || beamish_supervisor::ChildSpec::new("i", |_| Box::pin(async { Ok(Started::Ignore) }));
     assert_eq!(sup.start_child(ignore()).await, Ok(Started::Ignore));
-    assert_eq!(sup.start_child(ignore()).await, Err(StartChildError::AlreadyPresent));
+    assert_eq!(
+        sup.start_child(ignore()).await,
+        Err(StartChildError::AlreadyPresent)
+    );
     assert_eq!(
         sup.start_child(ignore().restart(Restart::Temporary)).await,
         Err(StartChildError::AlreadyPresent)
@@ -111,7 +130,10 @@ async fn start_child_adds_a_spec_at_the_end() {
 #[tokio::test(start_paused = true)]
 async fn calls_to_a_stopped_supervisor_fail() {
     let node = node();
-    let sup = Supervisor::new(Strategy::OneForOne).start(&node).await.unwrap();
+    let sup = Supervisor::new(Strategy::OneForOne)
+        .start(&node)
+        .await
+        .unwrap();
     sup.stop(Exit::Shutdown).await.unwrap();
     assert_eq!(
         sup.count_children().await,
