@@ -261,7 +261,13 @@ async fn run<A: Clone + Send + Sync + 'static>(
         rng: Rng::new(),
     };
     let _ = started.send(());
-    let parent = st.linker.ctx.parent();
+    // A supervisor started from outside any process has the node as its parent: an exit
+    // signal sent with `Node::exit` stops it as its parent's would.
+    let parent = st
+        .linker
+        .ctx
+        .parent()
+        .unwrap_or_else(|| st.linker.ctx.node().pid());
     loop {
         let event = next_event(&mut st.linker.ctx, &mut st.timers).await;
         let outcome = match event {
@@ -273,7 +279,7 @@ async fn run<A: Clone + Send + Sync + 'static>(
                 _ => None,
             },
             Event::Msg(Message::Exit(e)) => {
-                if Some(e.from) == parent {
+                if e.from == parent {
                     st.terminate_all().await;
                     Some(e.reason)
                 } else {

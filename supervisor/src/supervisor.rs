@@ -361,13 +361,19 @@ async fn run(
         }
     }
     let _ = started.send(Ok(()));
-    let parent = st.linker.ctx.parent();
+    // A supervisor started from outside any process has the node as its parent: an exit
+    // signal sent with `Node::exit` stops it as its parent's would.
+    let parent = st
+        .linker
+        .ctx
+        .parent()
+        .unwrap_or_else(|| st.linker.ctx.node().pid());
     loop {
         let event = next_event(&mut st.linker.ctx, &mut st.timers).await;
         let outcome = match event {
             Event::Timer(key) => st.delayed_restart(key).await,
             Event::Msg(Message::Exit(e)) => {
-                if Some(e.from) == parent {
+                if e.from == parent {
                     st.terminate_all().await;
                     Some(e.reason)
                 } else {

@@ -174,3 +174,26 @@ async fn r_sup_shut_a_child_that_unlinks_cannot_hang_the_supervisor() {
         .unwrap();
     assert_eq!(down.await, Exit::Shutdown);
 }
+
+/// R-SUP-SHUT: an exit signal from the parent stops the supervisor, children first in reverse
+/// order; for a supervisor started from outside any process the parent is the node
+/// (`Node::exit`).
+#[tokio::test(start_paused = true)]
+async fn r_sup_shut_an_exit_signal_from_the_parent_stops_the_tree() {
+    let node = node();
+    let mut log = common::Log::new();
+    let sup = Supervisor::new(Strategy::OneForOne)
+        .child(common::worker("a", &log))
+        .child(common::worker("b", &log))
+        .start(&node)
+        .await
+        .unwrap();
+    log.take(2).await;
+    let down = node.monitor(sup.pid());
+    node.exit(sup.pid(), Exit::Shutdown);
+    assert_eq!(
+        log.take(2).await,
+        [common::Ev::Stop("b"), common::Ev::Stop("a")]
+    );
+    assert_eq!(down.await, Exit::Shutdown);
+}

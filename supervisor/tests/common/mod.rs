@@ -155,15 +155,36 @@ pub(crate) struct Report {
 
 /// Captures the supervisor's `tracing` reports on this thread (tests run on a current-thread
 /// runtime, so every process runs here).
+///
+/// One global subscriber forwards events to the capture of the thread they happen on: a
+/// per-thread `set_default` would race with tracing's per-callsite interest cache when tests
+/// run in parallel threads.
 #[derive(Clone, Default)]
 pub(crate) struct Reports(Arc<Mutex<Vec<Report>>>);
 
+thread_local! {
+    static CAPTURE: std::cell::RefCell<Option<Reports>> = const { std::cell::RefCell::new(None) };
+}
+
+/// Removes the thread's capture when dropped.
+pub(crate) struct CaptureGuard;
+
+impl Drop for CaptureGuard {
+    fn drop(&mut self) {
+        CAPTURE.with(|c| c.borrow_mut().take());
+    }
+}
+
 impl Reports {
-    /// Installs the capture for the rest of the test (while the guard lives).
-    pub(crate) fn install() -> (Reports, tracing::subscriber::DefaultGuard) {
+    /// Captures this thread's reports for the rest of the test (while the guard lives).
+    pub(crate) fn install() -> (Reports, CaptureGuard) {
+        static GLOBAL: std::sync::Once = std::sync::Once::new();
+        GLOBAL.call_once(|| {
+            tracing::subscriber::set_global_default(Forward).expect("no other global subscriber");
+        });
         let r = Reports::default();
-        let guard = tracing::subscriber::set_default(r.clone());
-        (r, guard)
+        CAPTURE.with(|c| *c.borrow_mut() = Some(r.clone()));
+        (r, CaptureGuard)
     }
 
     /// Everything captured so far, oldest first, emptying the capture.
@@ -171,6 +192,9 @@ impl Reports {
         std::mem::take(&mut self.0.lock().unwrap())
     }
 }
+
+/// The global subscriber: hands each report to the current thread's capture, if any.
+struct Forward;
 
 #[derive(Default)]
 struct Fields(HashMap<String, String>);
@@ -184,7 +208,7 @@ impl tracing::field::Visit for Fields {
     }
 }
 
-impl tracing::Subscriber for Reports {
+impl tracing::Subscriber for Forward {
     fn enabled(&self, _: &tracing::Metadata<'_>) -> bool {
         true
     }
@@ -196,13 +220,19 @@ impl tracing::Subscriber for Reports {
     fn event(&self, event: &tracing::Event<'_>) {
         let mut f = Fields::default();
         event.record(&mut f);
-        if let Some(report) = f.0.remove("report") {
-            self.0.lock().unwrap().push(Report {
-                report,
-                child: f.0.remove("child").unwrap_or_default(),
-                reason: f.0.remove("reason"),
-            });
-        }
+        let Some(report) = f.0.remove("report") else {
+            return;
+        };
+        let report = Report {
+            report,
+            child: f.0.remove("child").unwrap_or_default(),
+            reason: f.0.remove("reason"),
+        };
+        CAPTURE.with(|c| {
+            if let Some(r) = &*c.borrow() {
+                r.0.lock().unwrap().push(report);
+            }
+        });
     }
     fn enter(&self, _: &tracing::span::Id) {}
     fn exit(&self, _: &tracing::span::Id) {}
