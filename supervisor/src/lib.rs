@@ -18,13 +18,14 @@
 //!   which the supervisor stays responsive (beyond OTP).
 //! * [`SupervisionTree`]: the whole tree as data ([`SupervisorRef::tree`]).
 //! * [`RestartWindow`]: the intensity rule on its own.
+//! * [`Fuses`]: circuit breakers (the `fuse` library's model, R-FUSE-*): asking a fuse takes
+//!   no process round trip.
 //!
 //! Reports (R-SUP-REPORT) are `tracing` events with target `beamish_supervisor` and a field
 //! `report`: `child_terminated`, `start_error`, `shutdown_error`,
 //! `reached_max_restart_intensity`.
 //!
-//! Not here yet: `Application` (a tree started from `main` with signal handling) and the
-//! circuit breaker (`fuse`).
+//! Not here yet: `Application` (a tree started from `main` with signal handling).
 //!
 //! # Example
 //!
@@ -87,6 +88,7 @@
 mod core;
 mod dynamic;
 mod error;
+mod fuse;
 mod info;
 mod request;
 mod spec;
@@ -97,6 +99,7 @@ pub use dynamic::{DynamicSupervisor, DynamicSupervisorRef};
 pub use error::{
     DeleteChildError, RestartChildError, StartChildError, SupervisorStartError, TerminateChildError,
 };
+pub use fuse::{FuseError, FuseEvent, FuseEvents, FusePolicy, FuseState, Fuses, RunError};
 pub use info::{ChildCounts, ChildInfo, ChildStatus, Flavor, SupervisionTree, TreeChild};
 pub use spec::{
     Backoff, ChildKind, ChildSpec, DEFAULT_WORKER_SHUTDOWN, Linker, Restart, Shutdown, StartFuture,

@@ -20,6 +20,8 @@ pub struct RestartWindow {
     intensity: u32,
     period: Duration,
     stamps: VecDeque<Instant>,
+    /// Whether an event exactly `period` old still counts (OTP's supervisor: yes; fuse: no).
+    inclusive: bool,
 }
 
 impl RestartWindow {
@@ -29,6 +31,16 @@ impl RestartWindow {
             intensity,
             period,
             stamps: VecDeque::new(),
+            inclusive: true,
+        }
+    }
+
+    /// The same rule with an open edge: an event exactly `period` old no longer counts (the
+    /// circuit breaker's "less than MaxT old", R-FUSE-1).
+    pub(crate) fn exclusive(intensity: u32, period: Duration) -> RestartWindow {
+        RestartWindow {
+            inclusive: false,
+            ..RestartWindow::new(intensity, period)
         }
     }
 
@@ -68,7 +80,8 @@ impl RestartWindow {
 
     fn expire(&mut self, now: Instant) {
         while let Some(&oldest) = self.stamps.front() {
-            if now.saturating_duration_since(oldest) > self.period {
+            let age = now.saturating_duration_since(oldest);
+            if age > self.period || (!self.inclusive && age == self.period) {
                 self.stamps.pop_front();
             } else {
                 break;
