@@ -25,7 +25,8 @@
 //! `report`: `child_terminated`, `start_error`, `shutdown_error`,
 //! `reached_max_restart_intensity`.
 //!
-//! Not here yet: `Application` (a tree started from `main` with signal handling).
+//! * [`Application`]: a top-level tree run from `main` until a shutdown request (SIGTERM,
+//!   Ctrl-C), then stopped gracefully, with an exit status that says whether it was clean.
 //!
 //! # Example
 //!
@@ -85,6 +86,7 @@
 //! [`Exit`]: beamish_process::Exit
 #![forbid(unsafe_code)]
 
+mod application;
 mod core;
 mod dynamic;
 mod error;
@@ -95,6 +97,7 @@ mod spec;
 mod supervisor;
 mod window;
 
+pub use application::{AppExit, Application};
 pub use dynamic::{DynamicSupervisor, DynamicSupervisorRef};
 pub use error::{
     DeleteChildError, RestartChildError, StartChildError, SupervisorStartError, TerminateChildError,

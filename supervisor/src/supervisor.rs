@@ -296,6 +296,11 @@ impl SupervisorRef {
         self.handle.stop(reason).await
     }
 
+    /// Asks the supervisor to stop, without waiting.
+    pub(crate) fn request_stop(&self, reason: Exit) {
+        let _ = self.handle.addr.send(Request::Stop(reason));
+    }
+
     /// The supervision tree below this supervisor, walking every running child supervisor
     /// (static or dynamic).
     pub async fn tree(&self) -> Result<SupervisionTree, CallError> {
