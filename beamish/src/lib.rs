@@ -20,16 +20,16 @@
 //!
 //! # Crates
 //!
-//! | module       | crate                | what it holds                                         |
-//! |--------------|----------------------|-------------------------------------------------------|
-//! | [`process`]  | `beamish-process`    | [`Node`], spawn, links, monitors, exits, `GenServer`  |
-//! | [`mailbox`]  | `beamish-mailbox`    | the two-lane mailbox, selective receive, capacity     |
-//! | `supervisor` | `beamish-supervisor` | planned: restart strategies and intensity             |
-//! | `registry`   | `beamish-registry`   | planned: name registries beyond the node's own        |
-//! | `dist`       | `beamish-dist`       | planned: distribution, pids and monitors across nodes |
-//! | `pubsub`     | `beamish-pubsub`     | planned: process groups, publish/subscribe            |
-//! | `flow`       | `beamish-flow`       | planned: demand-driven pipelines (GenStage-like)      |
-//! | `telemetry`  | `beamish-telemetry`  | planned: the events the other crates emit             |
+//! | module         | crate                | what it holds                                         |
+//! |----------------|----------------------|-------------------------------------------------------|
+//! | [`process`]    | `beamish-process`    | [`Node`], spawn, links, monitors, exits, `GenServer`  |
+//! | [`mailbox`]    | `beamish-mailbox`    | the two-lane mailbox, selective receive, capacity     |
+//! | [`supervisor`] | `beamish-supervisor` | supervisors, dynamic supervisors, restart backoff     |
+//! | `registry`     | `beamish-registry`   | planned: name registries beyond the node's own        |
+//! | `dist`         | `beamish-dist`       | planned: distribution, pids and monitors across nodes |
+//! | `pubsub`       | `beamish-pubsub`     | planned: process groups, publish/subscribe            |
+//! | `flow`         | `beamish-flow`       | planned: demand-driven pipelines (GenStage-like)      |
+//! | `telemetry`    | `beamish-telemetry`  | planned: the events the other crates emit             |
 //!
 //! The planned crates will appear here as modules, the optional ones behind one facade feature
 //! each.
@@ -126,17 +126,22 @@
 
 pub use beamish_mailbox as mailbox;
 pub use beamish_process as process;
+pub use beamish_supervisor as supervisor;
 
 pub use beamish_process::{Exit, Node, Pid};
 
 /// The names nearly every beamish program needs: `use beamish::prelude::*;`.
 ///
-/// Everything else lives in the crate modules, [`process`] and [`mailbox`].
+/// Everything else lives in the crate modules, [`process`], [`supervisor`] and [`mailbox`].
 pub mod prelude {
     pub use beamish_process::{
         Addr, CallError, Caller, Ctx, Exit, GenServer, Message, Node, NodeConfig, Pid, Ref, Reply,
         ReplyTo, SendError, ServerCtx, ServerRef, SpawnError, SpawnOpts, Task, TaskError,
         async_stream,
+    };
+    pub use beamish_supervisor::{
+        ChildSpec, DynamicSupervisor, Restart, Shutdown, Started, Strategy, Supervisor,
+        SupervisorRef,
     };
 }
 

@@ -290,7 +290,11 @@ impl<M: Send + 'static> Ctx<M> {
         self.spawn_kind(Kind::Process, opts, link, body)
     }
 
-    pub(crate) fn spawn_kind<N, F, Fut>(
+    /// Spawns a process of the given [`Kind`] with options, linked to this one if `link`.
+    /// The kind is what introspection shows ([`ProcessInfo::kind`](crate::ProcessInfo)); a
+    /// behaviour built on plain processes (a supervisor, say) uses it to be seen as what it
+    /// is.
+    pub fn spawn_kind<N, F, Fut>(
         &self,
         kind: Kind,
         opts: SpawnOpts,

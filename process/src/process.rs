@@ -386,6 +386,23 @@ impl Node {
         Ok((addr, async move { rx.await.unwrap_or(Exit::NoProc) }))
     }
 
+    /// Spawns a process of the given [`Kind`] with options, from outside any process (see
+    /// [`Ctx::spawn_kind`]).
+    pub fn spawn_kind<M, F, Fut>(
+        &self,
+        kind: Kind,
+        opts: SpawnOpts,
+        body: F,
+    ) -> Result<Addr<M>, SpawnError>
+    where
+        M: Send + 'static,
+        F: FnOnce(Ctx<M>) -> Fut + Send + 'static,
+        Fut: Future + Send + 'static,
+        Fut::Output: IntoExit,
+    {
+        spawn(self, SpawnSpec::top(kind, opts), body)
+    }
+
     /// Spawns a process with options, from outside any process.
     pub fn spawn_with<M, F, Fut>(&self, opts: SpawnOpts, body: F) -> Result<Addr<M>, SpawnError>
     where

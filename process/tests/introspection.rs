@@ -224,3 +224,35 @@ async fn an_ended_process_is_gone_from_the_table_when_its_down_arrives() {
         assert!(!node.is_alive(addr.pid()));
     }
 }
+
+/// A behaviour built on plain processes spawns with its own kind (`spawn_kind`), from a node or
+/// from a process, and introspection shows it.
+#[tokio::test(start_paused = true)]
+async fn spawn_kind_sets_the_kind_introspection_shows() {
+    let node = node();
+    let top = node
+        .spawn_kind(
+            Kind::Supervisor,
+            Default::default(),
+            |mut ctx: Ctx<()>| async move {
+                let child = ctx
+                    .spawn_kind(
+                        Kind::Other,
+                        Default::default(),
+                        true,
+                        |mut c: Ctx<()>| async move {
+                            recv(&mut c).await;
+                        },
+                    )
+                    .unwrap();
+                assert_eq!(ctx.links(), vec![child.pid()]);
+                let info = ctx.node().process_info(child.pid()).unwrap();
+                assert_eq!(info.kind, Kind::Other);
+                recv(&mut ctx).await;
+            },
+        )
+        .unwrap();
+    assert_eq!(node.process_info(top.pid()).unwrap().kind, Kind::Supervisor);
+    top.send(()).unwrap();
+    assert_eq!(exit_of(&node, top.pid()).await, Exit::Normal);
+}
