@@ -25,7 +25,7 @@
 //! | [`process`]  | `beamish-process`    | [`Node`], spawn, links, monitors, exits, `GenServer`  |
 //! | [`mailbox`]  | `beamish-mailbox`    | the two-lane mailbox, selective receive, capacity     |
 //! | `supervisor` | `beamish-supervisor` | planned: restart strategies and intensity             |
-//! | `registry`   | `beamish-registry`   | planned: name registries beyond the node's own        |
+//! | [`registry`] | `beamish-registry`   | local names, `Registry` (via names), `pg` groups      |
 //! | `dist`       | `beamish-dist`       | planned: distribution, pids and monitors across nodes |
 //! | `pubsub`     | `beamish-pubsub`     | planned: process groups, publish/subscribe            |
 //! | `flow`       | `beamish-flow`       | planned: demand-driven pipelines (GenStage-like)      |
@@ -126,6 +126,7 @@
 
 pub use beamish_mailbox as mailbox;
 pub use beamish_process as process;
+pub use beamish_registry as registry;
 
 pub use beamish_process::{Exit, Node, Pid};
 
