@@ -2,6 +2,7 @@
 //! and automatic cleanup when an owner ends (R-REG-1..7).
 
 use std::any::Any;
+use std::borrow::Borrow;
 use std::collections::HashMap;
 use std::fmt;
 use std::hash::Hash;
@@ -355,7 +356,11 @@ where
         &self.inner.node
     }
 
-    fn part_of_key(&self, key: &K) -> &Partition<K, V> {
+    fn part_of_key<Q>(&self, key: &Q) -> &Partition<K, V>
+    where
+        K: Borrow<Q>,
+        Q: Hash + Eq + ?Sized,
+    {
         let i = self.inner.hasher.hash_one(key) as usize % self.inner.parts.len();
         &self.inner.parts[i]
     }
@@ -366,7 +371,11 @@ where
     }
 
     /// The partition that holds `pid`'s entries under `key`.
-    fn part_for(&self, key: &K, pid: Pid) -> &Partition<K, V> {
+    fn part_for<Q>(&self, key: &Q, pid: Pid) -> &Partition<K, V>
+    where
+        K: Borrow<Q>,
+        Q: Hash + Eq + ?Sized,
+    {
         if self.inner.keys.by_key() {
             self.part_of_key(key)
         } else {
@@ -375,7 +384,11 @@ where
     }
 
     /// The partitions that may hold entries under `key`.
-    fn parts_for_key(&self, key: &K) -> &[Partition<K, V>] {
+    fn parts_for_key<Q>(&self, key: &Q) -> &[Partition<K, V>]
+    where
+        K: Borrow<Q>,
+        Q: Hash + Eq + ?Sized,
+    {
         if self.inner.keys.by_key() {
             std::slice::from_ref(self.part_of_key(key))
         } else {
@@ -487,12 +500,20 @@ where
 
     /// Every entry under `key`, as `(pid, value)`, in no particular order. On a unique
     /// registry, at most one. An owner that has just ended may still show (R-REG-2).
-    pub fn lookup(&self, key: &K) -> Vec<(Pid, V)> {
+    pub fn lookup<Q>(&self, key: &Q) -> Vec<(Pid, V)>
+    where
+        K: Borrow<Q>,
+        Q: Hash + Eq + ?Sized,
+    {
         self.match_values(key, |_| true)
     }
 
     /// The owner of a key, if any: the one owner on a unique registry, one of them otherwise.
-    pub fn whereis(&self, key: &K) -> Option<Pid> {
+    pub fn whereis<Q>(&self, key: &Q) -> Option<Pid>
+    where
+        K: Borrow<Q>,
+        Q: Hash + Eq + ?Sized,
+    {
         self.parts_for_key(key).iter().find_map(|p| {
             p.read()
                 .keys
@@ -503,7 +524,11 @@ where
     }
 
     /// The entries under `key` whose value satisfies `pred` (Elixir's `match`).
-    pub fn match_values(&self, key: &K, mut pred: impl FnMut(&V) -> bool) -> Vec<(Pid, V)> {
+    pub fn match_values<Q>(&self, key: &Q, mut pred: impl FnMut(&V) -> bool) -> Vec<(Pid, V)>
+    where
+        K: Borrow<Q>,
+        Q: Hash + Eq + ?Sized,
+    {
         let mut out = Vec::new();
         for p in self.parts_for_key(key) {
             if let Some(entries) = p.read().keys.get(key) {
@@ -524,7 +549,11 @@ where
     }
 
     /// The number of entries under `key`.
-    pub fn count_key(&self, key: &K) -> usize {
+    pub fn count_key<Q>(&self, key: &Q) -> usize
+    where
+        K: Borrow<Q>,
+        Q: Hash + Eq + ?Sized,
+    {
         self.parts_for_key(key)
             .iter()
             .map(|p| p.read().keys.get(key).map_or(0, Vec::len))
@@ -532,7 +561,11 @@ where
     }
 
     /// The number of entries under `key` whose value satisfies `pred`.
-    pub fn count_match(&self, key: &K, mut pred: impl FnMut(&V) -> bool) -> usize {
+    pub fn count_match<Q>(&self, key: &Q, mut pred: impl FnMut(&V) -> bool) -> usize
+    where
+        K: Borrow<Q>,
+        Q: Hash + Eq + ?Sized,
+    {
         self.parts_for_key(key)
             .iter()
             .map(|p| {
@@ -561,7 +594,11 @@ where
     }
 
     /// The values `pid` holds under `key`.
-    pub fn values(&self, key: &K, pid: Pid) -> Vec<V> {
+    pub fn values<Q>(&self, key: &Q, pid: Pid) -> Vec<V>
+    where
+        K: Borrow<Q>,
+        Q: Hash + Eq + ?Sized,
+    {
         let t = self.part_for(key, pid).read();
         t.keys.get(key).map_or_else(Vec::new, |entries| {
             entries
@@ -573,7 +610,11 @@ where
     }
 
     /// The type-erased handle of the entry under a unique `key`.
-    pub(crate) fn handle(&self, key: &K) -> Option<(Pid, Option<Handle>)> {
+    pub(crate) fn handle<Q>(&self, key: &Q) -> Option<(Pid, Option<Handle>)>
+    where
+        K: Borrow<Q>,
+        Q: Hash + Eq + ?Sized,
+    {
         let t = self.part_of_key(key).read();
         let e = t.keys.get(key)?.first()?;
         Some((e.pid, e.handle.clone()))
@@ -583,7 +624,11 @@ where
     /// (R-REG-5), one after another in the calling process; never for a key with no entries.
     /// The entries are copied out first, so `f` runs without any registry lock held and may
     /// send, register or unregister freely. Returns how many times `f` ran.
-    pub fn dispatch(&self, key: &K, mut f: impl FnMut(&[(Pid, V)])) -> usize {
+    pub fn dispatch<Q>(&self, key: &Q, mut f: impl FnMut(&[(Pid, V)])) -> usize
+    where
+        K: Borrow<Q>,
+        Q: Hash + Eq + ?Sized,
+    {
         let mut calls = 0;
         let mut batch = Vec::new();
         for p in self.parts_for_key(key) {
