@@ -27,7 +27,7 @@
 //! | `supervisor` | `beamish-supervisor` | planned: restart strategies and intensity             |
 //! | [`registry`] | `beamish-registry`   | local names, `Registry` (via names), `pg` groups      |
 //! | `dist`       | `beamish-dist`       | planned: distribution, pids and monitors across nodes |
-//! | `pubsub`     | `beamish-pubsub`     | planned: process groups, publish/subscribe            |
+//! | [`pubsub`]   | `beamish-pubsub`     | publish/subscribe topics, Presence (a delta CRDT)     |
 //! | `flow`       | `beamish-flow`       | planned: demand-driven pipelines (GenStage-like)      |
 //! | `telemetry`  | `beamish-telemetry`  | planned: the events the other crates emit             |
 //!
@@ -126,6 +126,7 @@
 
 pub use beamish_mailbox as mailbox;
 pub use beamish_process as process;
+pub use beamish_pubsub as pubsub;
 pub use beamish_registry as registry;
 
 pub use beamish_process::{Exit, Node, Pid};
