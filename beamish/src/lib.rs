@@ -137,7 +137,8 @@ pub use beamish_process::{Exit, Node, Pid};
 pub mod prelude {
     pub use beamish_process::{
         Addr, CallError, Caller, Ctx, Exit, GenServer, Message, Node, NodeConfig, Pid, Ref, Reply,
-        ReplyTo, SendError, ServerCtx, ServerRef, SpawnError, SpawnOpts,
+        ReplyTo, SendError, ServerCtx, ServerRef, SpawnError, SpawnOpts, Task, TaskError,
+        async_stream,
     };
 }
 

@@ -7,7 +7,8 @@
 //! (R-LNK-*, R-EXIT-*, R-MON-*). A panic ends only the process that panicked.
 //!
 //! On top of plain processes, [`GenServer`] is OTP's `gen_server`: state, calls with
-//! timeouts, casts and infos.
+//! timeouts, casts and infos; [`Task`] and [`async_stream`] are Elixir's `Task`: one
+//! computation, or one per element of a stream, each in its own process (R-TASK-*).
 //!
 //! # Example
 //! ```
@@ -64,6 +65,7 @@ mod process;
 mod server;
 mod signal;
 mod table;
+mod task;
 
 pub use addr::Addr;
 pub use beamish_mailbox::Capacity;
@@ -79,3 +81,7 @@ pub use server::{
     Caller, DEFAULT_CALL_TIMEOUT, GenServer, Reply, ReplyTo, ServerCtx, ServerMsg, ServerRef,
 };
 pub use signal::{DownMsg, ExitMsg, Message};
+pub use task::{
+    AsyncStream, DEFAULT_TASK_TIMEOUT, KeepInput, NoInput, OnTimeout, Task, TaskCtx, TaskError,
+    ZipInput, async_stream, async_stream_from,
+};
