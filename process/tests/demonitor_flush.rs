@@ -4,7 +4,7 @@
 mod common;
 
 use beamish_process::{Ctx, Exit, Message};
-use common::{Got, Probe, dead_pid, exit_of, idle, node, recv, within};
+use common::{Got, Probe, dead_pid, exit_after, idle, node, recv, within};
 use tokio::sync::oneshot;
 
 /// R-MON-4: after `demonitor`, the monitored process's death yields no `DOWN`; a second,
@@ -24,8 +24,10 @@ async fn r_mon_4_demonitor_stops_delivery() {
     .await;
     let (gone, kept, active) = rx.await.unwrap();
     assert!(active, "demonitor of an active monitor returns true");
-    node.exit(bpid, Exit::error("b"));
-    assert_eq!(exit_of(&node, bpid).await, Exit::error("b"));
+    assert_eq!(
+        exit_after(&node, bpid, Exit::error("b")).await,
+        Exit::error("b")
+    );
     a.send("marker");
     assert_eq!(
         a.next().await,
@@ -88,8 +90,7 @@ async fn r_mon_4_flush_removes_a_queued_down() {
             })
             .unwrap();
         within("A's monitor", ready).await.unwrap();
-        node.exit(bpid, Exit::error("b"));
-        exit_of(&node, bpid).await;
+        exit_after(&node, bpid, Exit::error("b")).await;
         a.send("go").unwrap();
         let (mref, go, queued, active, left, next) = within("A's report", rx).await.unwrap();
         assert_eq!(go, Got::Msg("go"));
@@ -137,8 +138,7 @@ async fn r_mon_4_flush_removes_only_that_down() {
         .unwrap();
     within("A's monitors", ready).await.unwrap();
     a.send("before").unwrap();
-    node.exit(bpid, Exit::error("b"));
-    exit_of(&node, bpid).await;
+    exit_after(&node, bpid, Exit::error("b")).await;
     a.send("go").unwrap();
     a.send("after").unwrap();
     let (kept, rest) = within("A's report", rx).await.unwrap();

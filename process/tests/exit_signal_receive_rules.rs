@@ -4,7 +4,7 @@
 mod common;
 
 use beamish_process::{Ctx, Exit, SpawnOpts};
-use common::{Got, Probe, exit_of, idle, node, recv, within};
+use common::{Got, Probe, exit_after, exit_of, idle, node, recv, within};
 use tokio::sync::oneshot;
 
 /// R-EXIT-1: an explicit `normal` exit signal to a process that does not trap exits is
@@ -95,8 +95,7 @@ async fn r_exit_1_abnormal_signal_kills_with_its_reason() {
     ] {
         // Explicit.
         let a = idle::<()>(&node);
-        node.exit(a.pid(), reason.clone());
-        assert_eq!(exit_of(&node, a.pid()).await, reason);
+        assert_eq!(exit_after(&node, a.pid(), reason.clone()).await, reason);
         // Over a link.
         let b = idle::<()>(&node);
         let bpid = b.pid();
@@ -118,8 +117,10 @@ async fn r_exit_1_exit_signal_preempts_any_await() {
             Exit::error("the gate opened")
         })
         .unwrap();
-    node.exit(a.pid(), Exit::error("stop"));
-    assert_eq!(exit_of(&node, a.pid()).await, Exit::error("stop"));
+    assert_eq!(
+        exit_after(&node, a.pid(), Exit::error("stop")).await,
+        Exit::error("stop")
+    );
 }
 
 /// R-EXIT-1, R-EXIT-2: an explicit `kill` ends the target with `killed`, even when it traps

@@ -4,7 +4,7 @@
 mod common;
 
 use beamish_process::{Ctx, Exit, Kind, Message, Status};
-use common::{Got, Probe, exit_of, idle, node, recv, within};
+use common::{Got, Probe, exit_after, exit_of, idle, node, recv, within};
 use tokio::sync::oneshot;
 
 /// `processes` lists exactly the live processes, with their kind; ended ones leave the list.
@@ -22,8 +22,7 @@ async fn processes_lists_the_live_ones() {
     assert_eq!(node.process_count(), 2);
     assert_eq!(node.spawned_count(), 2);
 
-    node.exit(a.pid(), Exit::Kill);
-    exit_of(&node, a.pid()).await;
+    exit_after(&node, a.pid(), Exit::Kill).await;
     let pids: Vec<_> = node.processes().iter().map(|i| i.pid).collect();
     assert_eq!(pids, vec![b.pid()]);
     assert!(node.process_info(a.pid()).is_none());

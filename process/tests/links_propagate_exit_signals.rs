@@ -5,7 +5,7 @@
 mod common;
 
 use beamish_process::{Ctx, Exit, NodeId, Pid};
-use common::{Got, Probe, dead_pid, exit_of, idle, node, recv, within};
+use common::{Got, Probe, dead_pid, exit_after, exit_of, idle, node, recv, within};
 use tokio::sync::oneshot;
 
 /// R-LNK-2: the death of a linked process reaches the other side with its exit reason.
@@ -108,8 +108,10 @@ async fn r_lnk_1_link_twice_is_one_link() {
     .await;
     assert_eq!(links.await.unwrap(), (vec![bpid], vec![]));
 
-    node.exit(bpid, Exit::error("crash"));
-    assert_eq!(exit_of(&node, bpid).await, Exit::error("crash"));
+    assert_eq!(
+        exit_after(&node, bpid, Exit::error("crash")).await,
+        Exit::error("crash")
+    );
     // B's exit signal, had there been a link left, is queued at A before this ping.
     a.send("ping");
     assert_eq!(a.next().await, Some(Got::Msg("ping")));
@@ -126,8 +128,7 @@ async fn r_lnk_1_link_twice_gives_one_exit_signal() {
         ctx.link(bpid);
     })
     .await;
-    node.exit(bpid, Exit::error("once"));
-    exit_of(&node, bpid).await;
+    exit_after(&node, bpid, Exit::error("once")).await;
     a.send("marker");
     assert_eq!(
         a.next().await,
@@ -177,8 +178,10 @@ async fn r_lnk_1_either_side_can_unlink() {
     assert_eq!(a.next().await, Some(Got::Msg(())));
     assert!(node.process_info(apid).unwrap().links.is_empty());
 
-    node.exit(apid, Exit::error("a crashed"));
-    assert_eq!(exit_of(&node, apid).await, Exit::error("a crashed"));
+    assert_eq!(
+        exit_after(&node, apid, Exit::error("a crashed")).await,
+        Exit::error("a crashed")
+    );
     let (tx, rx) = oneshot::channel();
     b.send(Cmd::Ping(tx)).unwrap();
     assert_eq!(within("B's pong", rx).await, Ok("pong"));
@@ -329,9 +332,13 @@ async fn r_lnk_1_unlink_drops_an_exit_signal_in_flight() {
         .unwrap();
     let a_down = node.monitor(a.pid());
     within("A linked", ready).await.unwrap();
-    node.exit(bpid, Exit::error("b crashed"));
-    // B signals its links before its monitors: its exit signal is now queued at A.
-    assert_eq!(exit_of(&node, bpid).await, Exit::error("b crashed"));
+    // B signals its links before its monitors: once our DOWN arrives, its exit signal is
+    // queued at A. (The monitor is set before the exit, which may end B at once on the other
+    // worker.)
+    assert_eq!(
+        exit_after(&node, bpid, Exit::error("b crashed")).await,
+        Exit::error("b crashed")
+    );
     go_tx.send(()).unwrap();
     a.send("ping").unwrap();
     assert_eq!(within("A's report", done).await, Ok(Got::Msg("ping")));

@@ -4,7 +4,7 @@
 mod common;
 
 use beamish_process::{Ctx, Exit, Message, SendError};
-use common::{DropFlag, Got, dropped, exit_of, node, recv, within};
+use common::{DropFlag, Got, dropped, exit_after, exit_of, node, recv, within};
 use tokio::sync::oneshot;
 
 /// R-MBX-3: messages still queued when a process is killed are dropped, including those it had
@@ -26,8 +26,10 @@ async fn r_mbx_3_queued_messages_are_dropped_on_death() {
     a.send((1, f1)).unwrap();
     within("A running", skipped).await.unwrap();
     a.send((2, f2)).unwrap();
-    node.exit(a.pid(), Exit::error("die"));
-    assert_eq!(exit_of(&node, a.pid()).await, Exit::error("die"));
+    assert_eq!(
+        exit_after(&node, a.pid(), Exit::error("die")).await,
+        Exit::error("die")
+    );
     dropped(seen).await;
     dropped(unseen).await;
 }

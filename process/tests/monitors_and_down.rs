@@ -4,7 +4,7 @@
 mod common;
 
 use beamish_process::{Ctx, Exit, Message, NodeId, Pid};
-use common::{Got, Probe, dead_pid, exit_of, idle, node, recv, within};
+use common::{Got, Probe, dead_pid, exit_after, idle, node, recv, within};
 use tokio::sync::oneshot;
 
 /// R-MON-1: when the monitored process ends, the monitoring one receives `DOWN` with the
@@ -85,9 +85,8 @@ async fn r_mon_1_monitors_are_one_way() {
     assert_eq!(node.process_info(bpid).unwrap().monitored_by, 1);
     assert_eq!(node.process_info(a.pid()).unwrap().monitors, vec![bpid]);
 
-    node.exit(a.pid(), Exit::error("monitoring side crashed"));
     assert_eq!(
-        exit_of(&node, a.pid()).await,
+        exit_after(&node, a.pid(), Exit::error("monitoring side crashed")).await,
         Exit::error("monitoring side crashed")
     );
     b.send("still here");

@@ -5,7 +5,7 @@
 mod common;
 
 use beamish_process::{Ctx, Exit, RegisterError, SendError, SpawnOpts};
-use common::{Got, Probe, exit_of, idle, node, recv, within};
+use common::{Got, Probe, exit_after, idle, node, recv, within};
 use tokio::sync::oneshot;
 
 /// R-ORD-4: a name resolves to its process until it is unregistered; messages sent to it
@@ -42,8 +42,7 @@ async fn r_lnk_2_name_is_released_on_death() {
     let node = node();
     let a = idle::<u32>(&node);
     node.register("svc", a.pid()).unwrap();
-    node.exit(a.pid(), Exit::error("crash"));
-    exit_of(&node, a.pid()).await;
+    exit_after(&node, a.pid(), Exit::error("crash")).await;
     assert_eq!(node.whereis("svc"), None);
     assert!(matches!(
         node.send_named("svc", 1u32),
@@ -154,7 +153,6 @@ async fn r_lnk_2_name_is_free_when_node_monitor_resolves() {
         within("the end", down).await;
         let b = idle::<()>(&node);
         assert_eq!(node.register("svc", b.pid()), Ok(()), "round {i}");
-        node.exit(b.pid(), Exit::Kill);
-        exit_of(&node, b.pid()).await;
+        exit_after(&node, b.pid(), Exit::Kill).await;
     }
 }

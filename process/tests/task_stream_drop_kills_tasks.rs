@@ -75,8 +75,9 @@ async fn r_task_3_dying_caller_takes_its_stream_tasks_down() {
         node.monitor(pids.recv().await.unwrap().1),
         node.monitor(pids.recv().await.unwrap().1),
     ];
+    let caller_down = node.monitor(caller.pid());
     node.exit(caller.pid(), Exit::Kill);
-    assert_eq!(node.monitor(caller.pid()).await, Exit::Killed);
+    assert_eq!(caller_down.await, Exit::Killed);
     assert_eq!(
         futures::future::join_all(downs).await,
         [Exit::Killed, Exit::Killed]

@@ -45,6 +45,15 @@ pub(crate) async fn exit_of(node: &Node, pid: Pid) -> Exit {
     within("a process to exit", node.monitor(pid)).await
 }
 
+/// Sends `reason` to `pid` from outside and waits for its end. The monitor is set first: on a
+/// multi-thread runtime the target may end before a monitor set afterwards could see it (and
+/// that monitor would then report `noproc`).
+pub(crate) async fn exit_after(node: &Node, pid: Pid, reason: Exit) -> Exit {
+    let down = node.monitor(pid);
+    node.exit(pid, reason);
+    within("a process to exit", down).await
+}
+
 /// What a process received, in a form tests can compare.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub(crate) enum Got<T> {
