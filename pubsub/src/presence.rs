@@ -286,8 +286,8 @@ impl<M: Clone + Send + Sync + 'static> Presence<M> {
         changes
     }
 
-    /// Waits until the tracker has handled the end of every tracked process it has been told
-    /// of (their leaves are announced).
+    /// Waits until every tracked process that had ended when this was called has left (and
+    /// its leaves are announced), which the tracker does on its own shortly after each end.
     pub async fn sync(&self) {
         let (tx, rx) = oneshot::channel();
         if self.inner.watcher.send(Cmd::Sync(tx)).is_ok() {
@@ -361,6 +361,8 @@ fn spawn_watcher(
 ) -> Result<Addr<Cmd>, SpawnError> {
     node.spawn(move |mut ctx: Ctx<Cmd>| async move {
         let mut watched: HashMap<Pid, Ref, ahash::RandomState> = HashMap::default();
+        // Syncs waiting for the DOWNs of watched processes that had already ended.
+        let mut pending: Vec<(Vec<Pid>, oneshot::Sender<()>)> = Vec::new();
         loop {
             match ctx.recv().await {
                 Message::Msg(Cmd::Watch(pid)) => {
@@ -370,19 +372,47 @@ fn spawn_watcher(
                     if let Some(mref) = watched.remove(&pid) {
                         ctx.demonitor(mref, true);
                     }
+                    settle(&mut pending, pid);
                 }
                 Message::Msg(Cmd::Sync(done)) => {
-                    let _ = done.send(());
+                    // A process whose end the caller has seen may not have pushed its DOWN
+                    // here yet: wait for the DOWN of every watched process that has ended.
+                    let dead: Vec<Pid> = watched
+                        .keys()
+                        .filter(|p| !ctx.node().is_alive(**p))
+                        .copied()
+                        .collect();
+                    if dead.is_empty() {
+                        let _ = done.send(());
+                    } else {
+                        pending.push((dead, done));
+                    }
                 }
                 Message::Msg(Cmd::Stop) => break,
                 Message::Down(down) => {
                     if watched.get(&down.pid) == Some(&down.mref) {
                         watched.remove(&down.pid);
                         on_down(down.pid);
+                        settle(&mut pending, down.pid);
                     }
                 }
                 Message::Exit(_) => {}
             }
         }
     })
+}
+
+/// Marks `pid`'s end as handled for the waiting syncs; answers those that wait for nothing
+/// more.
+fn settle(pending: &mut Vec<(Vec<Pid>, oneshot::Sender<()>)>, pid: Pid) {
+    let mut i = 0;
+    while i < pending.len() {
+        pending[i].0.retain(|p| *p != pid);
+        if pending[i].0.is_empty() {
+            let (_, done) = pending.swap_remove(i);
+            let _ = done.send(());
+        } else {
+            i += 1;
+        }
+    }
 }

@@ -173,7 +173,7 @@ impl<T: Send + Sync + 'static> PubSub<T> {
         self.topics.count_key(topic)
     }
 
-    /// Waits until the subscriptions of every subscriber whose end the hub has been told of
+    /// Waits until the subscriptions of every subscriber that had ended when this was called
     /// are removed (see [`Registry::sync`]).
     pub async fn sync(&self) {
         self.topics.sync().await;

@@ -298,8 +298,8 @@ where
         }
     }
 
-    /// Waits until the scope has applied the removal of every member whose end it has been
-    /// told of (see [`Registry::sync`](crate::Registry::sync)).
+    /// Waits until every member that had ended when this was called is removed (and its
+    /// leaves reported), which the scope does on its own shortly after each end (R-PG-2).
     pub async fn sync(&self) {
         self.inner.watcher.sync().await;
     }

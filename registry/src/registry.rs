@@ -72,12 +72,15 @@ struct Entry<V> {
     handle: Option<Handle>,
 }
 
+/// An owner's keys in one partition, with the number of its entries under each.
+type KeyCounts<K> = HashMap<K, usize, ahash::RandomState>;
+
 /// The entries of one partition, and which keys each owner holds there.
 struct Table<K, V> {
     keys: HashMap<K, Vec<Entry<V>>, ahash::RandomState>,
-    /// One key per entry the owner holds in this partition (a key registered twice appears
-    /// twice).
-    owners: HashMap<Pid, Vec<K>, ahash::RandomState>,
+    /// The keys each owner holds in this partition, with how many entries under each (a
+    /// map, so that removing one of a process's many keys costs O(1), not a scan).
+    owners: HashMap<Pid, KeyCounts<K>, ahash::RandomState>,
     len: usize,
 }
 
@@ -98,9 +101,11 @@ impl<K: Eq + Hash + Clone, V> Table<K, V> {
             .entry(pid)
             .or_insert_with(|| {
                 new_owner = true;
-                Vec::new()
+                KeyCounts::default()
             })
-            .push(key.clone());
+            .entry(key.clone())
+            .and_modify(|n| *n += 1)
+            .or_insert(1);
         self.keys.entry(key).or_default().push(entry);
         self.len += 1;
         new_owner
@@ -124,15 +129,12 @@ impl<K: Eq + Hash + Clone, V> Table<K, V> {
         self.len -= removed;
         let mut gone = false;
         if let Some(keys) = self.owners.get_mut(&pid) {
-            let mut left = removed;
-            keys.retain(|k| {
-                if left > 0 && k == key {
-                    left -= 1;
-                    false
-                } else {
-                    true
+            if let Some(n) = keys.get_mut(key) {
+                *n = n.saturating_sub(removed);
+                if *n == 0 {
+                    keys.remove(key);
                 }
-            });
+            }
             if keys.is_empty() {
                 self.owners.remove(&pid);
                 gone = true;
@@ -146,7 +148,7 @@ impl<K: Eq + Hash + Clone, V> Table<K, V> {
         let Some(keys) = self.owners.remove(&pid) else {
             return;
         };
-        for key in keys {
+        for key in keys.into_keys() {
             if let Some(entries) = self.keys.get_mut(&key) {
                 let before = entries.len();
                 entries.retain(|e| e.pid != pid);
@@ -587,7 +589,9 @@ where
         let mut out = Vec::new();
         for p in parts {
             if let Some(keys) = p.read().owners.get(&pid) {
-                out.extend(keys.iter().cloned());
+                for (k, n) in keys {
+                    out.extend(std::iter::repeat_n(k, *n).cloned());
+                }
             }
         }
         out
@@ -644,9 +648,9 @@ where
         calls
     }
 
-    /// Waits until the registry has applied the cleanup of every owner whose end it has been
-    /// told of (its watchers have handled every `DOWN` queued before this call). Useful in
-    /// tests that check R-REG-2; not needed for correctness.
+    /// Waits until the entries of every owner that had ended when this was called are
+    /// removed. The watchers remove them on their own shortly after each end (R-REG-2); this
+    /// only waits for that, for tests and for code that must not see a dead owner.
     pub async fn sync(&self) {
         for p in &*self.inner.parts {
             p.watcher.sync().await;
@@ -710,7 +714,8 @@ mod tests {
         assert!(t.insert("a", entry(pid(2), 4)));
         assert_eq!(t.len, 4);
         assert_eq!(t.remove(pid(1), &"a", |v| *v == 2), (1, false));
-        assert_eq!(t.owners[&pid(1)], vec!["a", "b"]);
+        assert_eq!(t.owners[&pid(1)][&"a"], 1);
+        assert_eq!(t.owners[&pid(1)][&"b"], 1);
         assert_eq!(t.remove(pid(1), &"a", |_| true), (1, false));
         assert_eq!(t.remove(pid(1), &"b", |_| true), (1, true));
         assert!(!t.owners.contains_key(&pid(1)));

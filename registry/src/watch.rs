@@ -47,6 +47,8 @@ impl Watcher {
     pub(crate) fn spawn(node: &Node, mut on_down: OnDown) -> Result<Watcher, SpawnError> {
         let addr = node.spawn(move |mut ctx: Ctx<Cmd>| async move {
             let mut watched: HashMap<Pid, Ref, ahash::RandomState> = HashMap::default();
+            // Syncs waiting for the DOWNs of watched processes that had already ended.
+            let mut pending: Vec<(Vec<Pid>, oneshot::Sender<()>)> = Vec::new();
             loop {
                 match ctx.recv().await {
                     Message::Msg(Cmd::Watch(pid)) => {
@@ -56,15 +58,30 @@ impl Watcher {
                         if let Some(mref) = watched.remove(&pid) {
                             ctx.demonitor(mref, true);
                         }
+                        settle(&mut pending, pid);
                     }
                     Message::Msg(Cmd::Sync(done)) => {
-                        let _ = done.send(());
+                        // A process whose end the caller has seen may not have pushed its DOWN
+                        // here yet (a dying process tells its watchers in no set order): wait for
+                        // the DOWN of every watched process that has already ended.
+                        let dead: Vec<Pid> = watched
+                            .keys()
+                            .filter(|p| !ctx.node().is_alive(**p))
+                            .copied()
+                            .collect();
+                        if dead.is_empty() {
+                            let _ = done.send(());
+                        } else {
+                            pending.push((dead, done));
+                        }
                     }
                     Message::Msg(Cmd::Stop) => break,
                     Message::Down(down) => {
                         if watched.get(&down.pid) == Some(&down.mref) {
                             watched.remove(&down.pid);
-                            if !on_down(down.pid) {
+                            let more = on_down(down.pid);
+                            settle(&mut pending, down.pid);
+                            if !more {
                                 break;
                             }
                         }
@@ -110,6 +127,21 @@ impl Drop for StopOnDrop {
     fn drop(&mut self) {
         for w in &self.0 {
             w.stop();
+        }
+    }
+}
+
+/// Marks `pid`'s end as handled for the waiting syncs; answers those that wait for nothing
+/// more.
+fn settle(pending: &mut Vec<(Vec<Pid>, oneshot::Sender<()>)>, pid: Pid) {
+    let mut i = 0;
+    while i < pending.len() {
+        pending[i].0.retain(|p| *p != pid);
+        if pending[i].0.is_empty() {
+            let (_, done) = pending.swap_remove(i);
+            let _ = done.send(());
+        } else {
+            i += 1;
         }
     }
 }

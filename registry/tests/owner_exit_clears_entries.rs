@@ -97,3 +97,23 @@ async fn r_reg_2_reregistered_owner_is_still_cleaned() {
     reg.sync().await;
     assert_eq!(reg.count(), 0);
 }
+
+/// R-REG-2: on a multi-thread runtime, where the test may learn of an owner's end before the
+/// registry's watcher does, `sync` still waits for that end to be applied.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn r_reg_2_cleanup_observed_from_another_thread() {
+    let node = node();
+    let reg: Registry<u32, ()> = Registry::builder(Keys::Duplicate)
+        .partitions(2)
+        .start(&node)
+        .unwrap();
+    for round in 0..50 {
+        let a = Agent::spawn(&node);
+        let r = reg.clone();
+        a.run(move |ctx| r.register(ctx, round, ()).unwrap()).await;
+        a.kill(&node, Exit::Kill).await;
+        reg.sync().await;
+        assert!(reg.lookup(&round).is_empty(), "round {round}");
+    }
+    assert_eq!(reg.count(), 0);
+}

@@ -3,9 +3,9 @@
 //! Tests wait on events (oneshots, monitors, messages, [`Registry::sync`]), never on sleeps.
 //! Every wait goes through [`within`], which turns a hang into a failure.
 //!
-//! Most tests run on tokio's current-thread runtime: a process terminates within one poll of
-//! its task, so once `node.monitor(pid)` resolves, the `DOWN` the registry's watcher will get is
-//! already in its mailbox, and `sync()` then waits until it has been applied.
+//! `Registry::sync()` waits until the registry has applied the end of every owner that had
+//! ended when it was called, so a test that has seen an owner die (through a monitor) can
+//! then check that its entries are gone, on any runtime flavour.
 
 #![allow(dead_code)] // each test binary uses its own subset
 
