@@ -86,6 +86,24 @@ struct Tracked<M> {
     index: HashMap<(Pid, String, String), Tag, ahash::RandomState>,
     /// How many entries each local process has, to watch it while it has any.
     per_pid: HashMap<Pid, usize, ahash::RandomState>,
+    /// The join of the local deltas not yet taken by [`Presence::take_delta`].
+    outgoing: Store<M>,
+}
+
+impl<M: Clone> Tracked<M> {
+    /// Adds an entry locally, keeping its delta for other replicas.
+    fn add(&mut self, entry: Entry<M>) -> Tag {
+        let (tag, delta) = self.replica.add(entry);
+        self.outgoing.merge(&delta);
+        tag
+    }
+
+    /// Removes an entry locally, keeping the delta for other replicas.
+    fn remove(&mut self, tag: Tag) -> Option<Entry<M>> {
+        let (entry, delta) = self.replica.remove(tag)?;
+        self.outgoing.merge(&delta);
+        Some(entry)
+    }
 }
 
 struct Inner<M> {
@@ -134,6 +152,7 @@ impl<M: Clone + Send + Sync + 'static> Presence<M> {
             replica: Replica::new(replica),
             index: HashMap::default(),
             per_pid: HashMap::default(),
+            outgoing: Store::new(),
         }));
         let diffs = PubSub::start(node)?;
         let weak = Arc::downgrade(&state);
@@ -189,7 +208,7 @@ impl<M: Clone + Send + Sync + 'static> Presence<M> {
             meta,
             prev: None,
         };
-        let (tag, _delta) = s.replica.add(entry.clone());
+        let tag = s.add(entry.clone());
         s.index.insert(id, tag);
         let n = s.per_pid.entry(pid).or_insert(0);
         *n += 1;
@@ -212,11 +231,11 @@ impl<M: Clone + Send + Sync + 'static> Presence<M> {
         let Some(tag) = s.index.remove(&(pid, topic.to_owned(), key.to_owned())) else {
             return false;
         };
-        let removed = s.replica.remove(tag);
+        let removed = s.remove(tag);
         if release(&mut s, pid) {
             let _ = self.inner.watcher.send(Cmd::Unwatch(pid));
         }
-        let Some((entry, _delta)) = removed else {
+        let Some(entry) = removed else {
             return false;
         };
         announce(
@@ -238,7 +257,7 @@ impl<M: Clone + Send + Sync + 'static> Presence<M> {
         let Some(old_tag) = s.index.get(&id).copied() else {
             return Err(UpdateError::NotTracked);
         };
-        let Some((old, _)) = s.replica.remove(old_tag) else {
+        let Some(old) = s.remove(old_tag) else {
             return Err(UpdateError::NotTracked);
         };
         let entry = Entry {
@@ -248,7 +267,7 @@ impl<M: Clone + Send + Sync + 'static> Presence<M> {
             meta,
             prev: Some(old_tag),
         };
-        let (tag, _) = s.replica.add(entry.clone());
+        let tag = s.add(entry.clone());
         s.index.insert(id, tag);
         announce(
             &self.inner.diffs,
@@ -270,6 +289,13 @@ impl<M: Clone + Send + Sync + 'static> Presence<M> {
             }
         }
         out
+    }
+
+    /// The local changes since the last call, as one delta (the join of the deltas of every
+    /// local track, untrack, update and exit), to send to other replicas: merging it there
+    /// has the same effect as merging this replica's whole state (R-PR-1).
+    pub fn take_delta(&self) -> Store<M> {
+        std::mem::take(&mut self.lock().outgoing)
     }
 
     /// A copy of the whole CRDT state, to send to another replica.
@@ -338,7 +364,7 @@ fn untrack_pid<M: Clone + Send + Sync + 'static>(
     let mut changes = Changes::default();
     for id in ids {
         if let Some(tag) = s.index.remove(&id) {
-            if let Some((entry, _)) = s.replica.remove(tag) {
+            if let Some(entry) = s.remove(tag) {
                 changes.leaves.push((tag, entry));
             }
         }

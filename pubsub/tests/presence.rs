@@ -157,3 +157,29 @@ async fn r_pr_1_trackers_merge_and_announce_remote_joins() {
     assert_eq!(one.list("room"), two.list("room"));
     assert_eq!(metas(&watcher.next().await.joins, "alice"), vec!["one"]);
 }
+
+/// R-PR-1: shipping a tracker's deltas (tracks, an update, an exit) to another replica gives
+/// the same state as shipping its whole state.
+#[tokio::test]
+async fn r_pr_1_shipped_deltas_equal_the_full_state() {
+    let node = node();
+    let one: Presence<&'static str> = Presence::start(&node, ReplicaId(1)).unwrap();
+    let by_delta: Presence<&'static str> = Presence::start(&node, ReplicaId(2)).unwrap();
+    let by_state: Presence<&'static str> = Presence::start(&node, ReplicaId(3)).unwrap();
+    let (a, b) = (Client::<()>::spawn(&node), Client::<()>::spawn(&node));
+
+    one.track(a.pid(), "room", "alice", "web").unwrap();
+    one.track(b.pid(), "room", "bob", "web").unwrap();
+    by_delta.merge(&one.take_delta());
+    one.update(a.pid(), "room", "alice", "away").unwrap();
+    b.kill(&node, Exit::Shutdown).await;
+    one.sync().await;
+    by_delta.merge(&one.take_delta());
+    assert!(one.take_delta().is_empty());
+
+    by_state.merge(&one.state());
+    assert_eq!(by_delta.state(), by_state.state());
+    assert_eq!(by_delta.state(), one.state());
+    assert_eq!(metas(&by_delta.list("room"), "alice"), vec!["away"]);
+    assert!(!by_delta.list("room").contains_key("bob"));
+}
