@@ -48,6 +48,7 @@ mod error;
 mod presence;
 mod topics;
 
+pub use beamish_registry::Entry;
 pub use error::{TrackError, UpdateError};
 pub use presence::{Diff, Meta, Presence, Presences};
 pub use topics::{PubSub, Subscription};

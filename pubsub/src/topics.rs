@@ -4,7 +4,7 @@ use std::fmt;
 use std::sync::Arc;
 
 use beamish_process::{Ctx, Node, Pid, SpawnError};
-use beamish_registry::{Keys, Registry};
+use beamish_registry::{Entry, Keys, Registry};
 
 /// Delivers one shared message to one subscriber; `false` if it was not delivered.
 type Deliver<T> = Arc<dyn Fn(&Arc<T>) -> bool + Send + Sync>;
@@ -135,14 +135,14 @@ impl<T: Send + Sync + 'static> PubSub<T> {
     }
 
     /// Broadcasts with a custom dispatcher (Phoenix's `dispatcher` argument): `dispatch` runs
-    /// in the caller with each batch of `(pid, subscription)` and the shared message, once per
-    /// registry partition holding subscribers, and decides whom to deliver to. No lock is held
-    /// while it runs.
+    /// in the caller with each batch of subscriptions (an [`Entry`] holds the subscriber's pid
+    /// and its [`Subscription`]) and the shared message, once per registry partition holding
+    /// subscribers, and decides whom to deliver to. No lock is held while it runs.
     pub fn broadcast_with(
         &self,
         topic: &str,
         message: impl Into<Arc<T>>,
-        mut dispatch: impl FnMut(&[(Pid, Subscription<T>)], &Arc<T>),
+        mut dispatch: impl FnMut(&[Entry<Subscription<T>>], &Arc<T>),
     ) {
         let message = message.into();
         self.topics.dispatch(topic, |subs| dispatch(subs, &message));
@@ -151,8 +151,8 @@ impl<T: Send + Sync + 'static> PubSub<T> {
     fn deliver(&self, topic: &str, message: Arc<T>, except: Option<Pid>) -> usize {
         let mut delivered = 0;
         self.topics.dispatch(topic, |subs| {
-            for (pid, sub) in subs {
-                if Some(*pid) != except && sub.send(&message) {
+            for sub in subs {
+                if Some(sub.pid()) != except && sub.value().send(&message) {
                     delivered += 1;
                 }
             }
@@ -164,7 +164,7 @@ impl<T: Send + Sync + 'static> PubSub<T> {
     pub fn subscribers(&self, topic: &str) -> Vec<Pid> {
         let mut pids = Vec::new();
         self.topics
-            .dispatch(topic, |subs| pids.extend(subs.iter().map(|(p, _)| *p)));
+            .dispatch(topic, |subs| pids.extend(subs.iter().map(Entry::pid)));
         pids
     }
 

@@ -39,10 +39,10 @@ async fn r_ps_2_custom_dispatcher_chooses_the_recipients() {
     let chosen = subs[2].pid();
     let mut seen = 0;
     hub.broadcast_with("t", 42, |batch, message| {
-        for (pid, sub) in batch {
+        for sub in batch {
             seen += 1;
-            if *pid == chosen {
-                assert!(sub.send(message));
+            if sub.pid() == chosen {
+                assert!(sub.value().send(message));
             }
         }
     });

@@ -84,4 +84,4 @@ mod via;
 mod watch;
 
 pub use error::{JoinError, LeaveError, RegisterError};
-pub use registry::{Builder, Event, Keys, Registry};
+pub use registry::{Builder, Entry, Event, Keys, Registry};

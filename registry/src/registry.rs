@@ -65,26 +65,64 @@ type Listener<K, V> = Arc<dyn Fn(&Event<K, V>) + Send + Sync>;
 /// name), so that it can be called by key.
 pub(crate) type Handle = Arc<dyn Any + Send + Sync>;
 
-/// One registration.
-struct Entry<V> {
+/// One registration: the process that registered (its owner) and the value it gave, as
+/// [`Registry::dispatch`] hands them out.
+pub struct Entry<V> {
     pid: Pid,
     value: V,
     handle: Option<Handle>,
 }
+
+impl<V> Entry<V> {
+    /// The process that registered the entry.
+    pub fn pid(&self) -> Pid {
+        self.pid
+    }
+
+    /// The entry's value.
+    pub fn value(&self) -> &V {
+        &self.value
+    }
+}
+
+impl<V: Clone> Clone for Entry<V> {
+    fn clone(&self) -> Self {
+        Entry {
+            pid: self.pid,
+            value: self.value.clone(),
+            handle: self.handle.clone(),
+        }
+    }
+}
+
+impl<V: fmt::Debug> fmt::Debug for Entry<V> {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("Entry")
+            .field("pid", &self.pid)
+            .field("value", &self.value)
+            .finish()
+    }
+}
+
+/// A key's entries in one partition. Shared copy-on-write: `dispatch` takes a clone of the
+/// `Arc` under the read lock and reads the entries after releasing it, so a broadcast to many
+/// subscribers copies nothing and touches no per-entry counter; a registration that changes
+/// the key while such a reader holds it copies the vector once.
+type Entries<V> = Arc<Vec<Entry<V>>>;
 
 /// An owner's keys in one partition, with the number of its entries under each.
 type KeyCounts<K> = HashMap<K, usize, ahash::RandomState>;
 
 /// The entries of one partition, and which keys each owner holds there.
 struct Table<K, V> {
-    keys: HashMap<K, Vec<Entry<V>>, ahash::RandomState>,
+    keys: HashMap<K, Entries<V>, ahash::RandomState>,
     /// The keys each owner holds in this partition, with how many entries under each (a
     /// map, so that removing one of a process's many keys costs O(1), not a scan).
     owners: HashMap<Pid, KeyCounts<K>, ahash::RandomState>,
     len: usize,
 }
 
-impl<K: Eq + Hash + Clone, V> Table<K, V> {
+impl<K: Eq + Hash + Clone, V: Clone> Table<K, V> {
     fn new() -> Self {
         Table {
             keys: HashMap::default(),
@@ -106,7 +144,7 @@ impl<K: Eq + Hash + Clone, V> Table<K, V> {
             .entry(key.clone())
             .and_modify(|n| *n += 1)
             .or_insert(1);
-        self.keys.entry(key).or_default().push(entry);
+        Arc::make_mut(self.keys.entry(key).or_default()).push(entry);
         self.len += 1;
         new_owner
     }
@@ -117,6 +155,10 @@ impl<K: Eq + Hash + Clone, V> Table<K, V> {
         let Some(entries) = self.keys.get_mut(key) else {
             return (0, false);
         };
+        if !entries.iter().any(|e| e.pid == pid) {
+            return (0, false);
+        }
+        let entries = Arc::make_mut(entries);
         let before = entries.len();
         entries.retain(|e| !(e.pid == pid && pred(&e.value)));
         let removed = before - entries.len();
@@ -150,6 +192,7 @@ impl<K: Eq + Hash + Clone, V> Table<K, V> {
         };
         for key in keys.into_keys() {
             if let Some(entries) = self.keys.get_mut(&key) {
+                let entries = Arc::make_mut(entries);
                 let before = entries.len();
                 entries.retain(|e| e.pid != pid);
                 self.len -= before - entries.len();
@@ -558,7 +601,7 @@ where
     {
         self.parts_for_key(key)
             .iter()
-            .map(|p| p.read().keys.get(key).map_or(0, Vec::len))
+            .map(|p| p.read().keys.get(key).map_or(0, |e| e.len()))
             .sum()
     }
 
@@ -626,22 +669,19 @@ where
 
     /// Runs `f` with the entries under `key`, once for each partition that holds some
     /// (R-REG-5), one after another in the calling process; never for a key with no entries.
-    /// The entries are copied out first, so `f` runs without any registry lock held and may
-    /// send, register or unregister freely. Returns how many times `f` ran.
-    pub fn dispatch<Q>(&self, key: &Q, mut f: impl FnMut(&[(Pid, V)])) -> usize
+    /// `f` runs without any registry lock held (it reads a shared snapshot of the key's
+    /// entries, copied only if someone changes them meanwhile), so it may send, register or
+    /// unregister freely. Returns how many times `f` ran.
+    pub fn dispatch<Q>(&self, key: &Q, mut f: impl FnMut(&[Entry<V>])) -> usize
     where
         K: Borrow<Q>,
         Q: Hash + Eq + ?Sized,
     {
         let mut calls = 0;
-        let mut batch = Vec::new();
         for p in self.parts_for_key(key) {
-            batch.clear();
-            if let Some(entries) = p.read().keys.get(key) {
-                batch.extend(entries.iter().map(|e| (e.pid, e.value.clone())));
-            }
-            if !batch.is_empty() {
-                f(&batch);
+            let snapshot = p.read().keys.get(key).cloned();
+            if let Some(entries) = snapshot.filter(|e| !e.is_empty()) {
+                f(&entries);
                 calls += 1;
             }
         }

@@ -46,7 +46,7 @@ async fn r_reg_5_dispatch_once_per_partition_with_entries() {
             assert_eq!(std::thread::current().id(), caller);
             assert!(!entries.is_empty());
             batches += 1;
-            seen.extend(entries.iter().map(|(_, v)| *v));
+            seen.extend(entries.iter().map(|e| *e.value()));
         });
         assert_eq!(calls, batches);
         seen.sort_unstable();
@@ -83,7 +83,7 @@ async fn r_reg_5_dispatch_runs_without_the_registered_processes() {
     reg.dispatch(&"topic", |entries| {
         // No lock is held: reading the registry from inside is fine.
         assert_eq!(r.count_key(&"topic"), 1);
-        pids.extend(entries.iter().map(|(p, _)| *p));
+        pids.extend(entries.iter().map(|e| e.pid()));
     });
     assert_eq!(pids, HashSet::from([a.pid()]));
 }

@@ -100,8 +100,8 @@ async fn r_reg_6_answers_do_not_depend_on_partitions() {
                 sorted(&many.match_values(&k, |v| v % 2 == 0))
             );
             let (mut d1, mut d8) = (Vec::new(), Vec::new());
-            one.dispatch(&k, |e| d1.extend_from_slice(e));
-            many.dispatch(&k, |e| d8.extend_from_slice(e));
+            one.dispatch(&k, |e| d1.extend(e.iter().map(|e| (e.pid(), *e.value()))));
+            many.dispatch(&k, |e| d8.extend(e.iter().map(|e| (e.pid(), *e.value()))));
             assert_eq!(sorted(&d1), sorted(&d8));
         }
         for a in &agents {
