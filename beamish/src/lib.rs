@@ -25,9 +25,9 @@
 //! | [`process`]    | `beamish-process`    | [`Node`], spawn, links, monitors, exits, `GenServer`  |
 //! | [`mailbox`]    | `beamish-mailbox`    | the two-lane mailbox, selective receive, capacity     |
 //! | [`supervisor`] | `beamish-supervisor` | supervisors, dynamic supervisors, restart backoff     |
-//! | `registry`     | `beamish-registry`   | planned: name registries beyond the node's own        |
+//! | [`registry`]   | `beamish-registry`   | local names, `Registry` (via names), `pg` groups      |
+//! | [`pubsub`]     | `beamish-pubsub`     | publish/subscribe topics, Presence (a delta CRDT)     |
 //! | `dist`         | `beamish-dist`       | planned: distribution, pids and monitors across nodes |
-//! | `pubsub`       | `beamish-pubsub`     | planned: process groups, publish/subscribe            |
 //! | `flow`         | `beamish-flow`       | planned: demand-driven pipelines (GenStage-like)      |
 //! | `telemetry`    | `beamish-telemetry`  | planned: the events the other crates emit             |
 //!
@@ -127,6 +127,8 @@
 pub use beamish_mailbox as mailbox;
 pub use beamish_process as process;
 pub use beamish_supervisor as supervisor;
+pub use beamish_pubsub as pubsub;
+pub use beamish_registry as registry;
 
 pub use beamish_process::{Exit, Node, Pid};
 

@@ -1,0 +1,766 @@
+//! Elixir-style `Registry` instances: keys to processes, with values, partitions, listeners
+//! and automatic cleanup when an owner ends (R-REG-1..7).
+
+use std::any::Any;
+use std::borrow::Borrow;
+use std::collections::HashMap;
+use std::fmt;
+use std::hash::Hash;
+use std::sync::{Arc, RwLock, RwLockReadGuard, RwLockWriteGuard, Weak};
+
+use beamish_process::{Addr, Ctx, Node, Pid, SpawnError};
+
+use crate::error::RegisterError;
+use crate::watch::{StopOnDrop, Watcher};
+
+/// How a registry treats keys (Elixir's `:keys` option).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+#[non_exhaustive]
+pub enum Keys {
+    /// A key maps to at most one process (`:unique`). Partitioned by key, so a key stays
+    /// unique whatever the number of partitions (R-REG-6).
+    Unique,
+    /// Any number of entries per key, the same process included (`:duplicate`, which Elixir
+    /// calls `{:duplicate, :pid}`): partitioned by pid, so registering never contends across
+    /// processes; reading a key visits every partition.
+    Duplicate,
+    /// Duplicate keys kept in the partition of the key (`{:duplicate, :key}`): reading a key
+    /// visits one partition, and `dispatch` runs once (R-REG-5).
+    DuplicateByKey,
+}
+
+impl Keys {
+    fn by_key(self) -> bool {
+        !matches!(self, Keys::Duplicate)
+    }
+}
+
+/// What a registry tells its listeners (R-REG-7).
+#[derive(Debug, Clone, PartialEq, Eq)]
+#[non_exhaustive]
+pub enum Event<K, V> {
+    /// `{:register, registry, key, pid, value}`: `pid` registered `key` with `value`.
+    Register {
+        /// The key.
+        key: K,
+        /// The process that registered it.
+        pid: Pid,
+        /// The entry's value.
+        value: V,
+    },
+    /// `{:unregister, registry, key, pid}`: `pid` removed its entries under `key` with
+    /// [`Registry::unregister`] or [`Registry::unregister_match`]. Not sent when entries go
+    /// because their owner ended (as in Elixir).
+    Unregister {
+        /// The key.
+        key: K,
+        /// The process that unregistered it.
+        pid: Pid,
+    },
+}
+
+type Listener<K, V> = Arc<dyn Fn(&Event<K, V>) + Send + Sync>;
+
+/// A type-erased handle kept with an entry (the `ServerRef` of a server started by a via
+/// name), so that it can be called by key.
+pub(crate) type Handle = Arc<dyn Any + Send + Sync>;
+
+/// One registration: the process that registered (its owner) and the value it gave, as
+/// [`Registry::dispatch`] hands them out.
+pub struct Entry<V> {
+    pid: Pid,
+    value: V,
+    handle: Option<Handle>,
+}
+
+impl<V> Entry<V> {
+    /// The process that registered the entry.
+    pub fn pid(&self) -> Pid {
+        self.pid
+    }
+
+    /// The entry's value.
+    pub fn value(&self) -> &V {
+        &self.value
+    }
+}
+
+impl<V: Clone> Clone for Entry<V> {
+    fn clone(&self) -> Self {
+        Entry {
+            pid: self.pid,
+            value: self.value.clone(),
+            handle: self.handle.clone(),
+        }
+    }
+}
+
+impl<V: fmt::Debug> fmt::Debug for Entry<V> {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("Entry")
+            .field("pid", &self.pid)
+            .field("value", &self.value)
+            .finish()
+    }
+}
+
+/// A key's entries in one partition. Shared copy-on-write: `dispatch` takes a clone of the
+/// `Arc` under the read lock and reads the entries after releasing it, so a broadcast to many
+/// subscribers copies nothing and touches no per-entry counter; a registration that changes
+/// the key while such a reader holds it copies the vector once.
+type Entries<V> = Arc<Vec<Entry<V>>>;
+
+/// An owner's keys in one partition, with the number of its entries under each.
+type KeyCounts<K> = HashMap<K, usize, ahash::RandomState>;
+
+/// The entries of one partition, and which keys each owner holds there.
+struct Table<K, V> {
+    keys: HashMap<K, Entries<V>, ahash::RandomState>,
+    /// The keys each owner holds in this partition, with how many entries under each (a
+    /// map, so that removing one of a process's many keys costs O(1), not a scan).
+    owners: HashMap<Pid, KeyCounts<K>, ahash::RandomState>,
+    len: usize,
+}
+
+impl<K: Eq + Hash + Clone, V: Clone> Table<K, V> {
+    fn new() -> Self {
+        Table {
+            keys: HashMap::default(),
+            owners: HashMap::default(),
+            len: 0,
+        }
+    }
+
+    /// Adds an entry; returns whether `pid` is new to this partition (and must be watched).
+    fn insert(&mut self, key: K, entry: Entry<V>) -> bool {
+        let pid = entry.pid;
+        let mut new_owner = false;
+        self.owners
+            .entry(pid)
+            .or_insert_with(|| {
+                new_owner = true;
+                KeyCounts::default()
+            })
+            .entry(key.clone())
+            .and_modify(|n| *n += 1)
+            .or_insert(1);
+        Arc::make_mut(self.keys.entry(key).or_default()).push(entry);
+        self.len += 1;
+        new_owner
+    }
+
+    /// Removes `pid`'s entries under `key` whose value satisfies `pred`. Returns how many went
+    /// and whether `pid` now holds nothing here (and need not be watched any more).
+    fn remove(&mut self, pid: Pid, key: &K, mut pred: impl FnMut(&V) -> bool) -> (usize, bool) {
+        let Some(entries) = self.keys.get_mut(key) else {
+            return (0, false);
+        };
+        if !entries.iter().any(|e| e.pid == pid) {
+            return (0, false);
+        }
+        let entries = Arc::make_mut(entries);
+        let before = entries.len();
+        entries.retain(|e| !(e.pid == pid && pred(&e.value)));
+        let removed = before - entries.len();
+        if entries.is_empty() {
+            self.keys.remove(key);
+        }
+        if removed == 0 {
+            return (0, false);
+        }
+        self.len -= removed;
+        let mut gone = false;
+        if let Some(keys) = self.owners.get_mut(&pid) {
+            if let Some(n) = keys.get_mut(key) {
+                *n = n.saturating_sub(removed);
+                if *n == 0 {
+                    keys.remove(key);
+                }
+            }
+            if keys.is_empty() {
+                self.owners.remove(&pid);
+                gone = true;
+            }
+        }
+        (removed, gone)
+    }
+
+    /// Removes every entry of an owner that ended.
+    fn remove_owner(&mut self, pid: Pid) {
+        let Some(keys) = self.owners.remove(&pid) else {
+            return;
+        };
+        for key in keys.into_keys() {
+            if let Some(entries) = self.keys.get_mut(&key) {
+                let entries = Arc::make_mut(entries);
+                let before = entries.len();
+                entries.retain(|e| e.pid != pid);
+                self.len -= before - entries.len();
+                if entries.is_empty() {
+                    self.keys.remove(&key);
+                }
+            }
+        }
+    }
+}
+
+/// One shard: its table behind its own lock, and the watcher of its owners.
+struct Partition<K, V> {
+    table: Arc<RwLock<Table<K, V>>>,
+    watcher: Watcher,
+}
+
+impl<K, V> Partition<K, V> {
+    fn read(&self) -> RwLockReadGuard<'_, Table<K, V>> {
+        self.table
+            .read()
+            .unwrap_or_else(std::sync::PoisonError::into_inner)
+    }
+
+    fn write(&self) -> RwLockWriteGuard<'_, Table<K, V>> {
+        self.table
+            .write()
+            .unwrap_or_else(std::sync::PoisonError::into_inner)
+    }
+}
+
+struct Inner<K, V> {
+    node: Node,
+    keys: Keys,
+    hasher: ahash::RandomState,
+    parts: Box<[Partition<K, V>]>,
+    listeners: Box<[Listener<K, V>]>,
+    meta: RwLock<HashMap<Arc<str>, Arc<dyn Any + Send + Sync>, ahash::RandomState>>,
+    _watchers: StopOnDrop,
+}
+
+/// A registry: a local, partitioned key-to-process store, as Elixir's `Registry`.
+///
+/// Each entry is a key, the process that registered it (its *owner*) and a value. With
+/// [`Keys::Unique`] a key has at most one owner; with [`Keys::Duplicate`] any number of
+/// entries share a key, the same process included (R-REG-1). A process registers itself
+/// ([`register`](Self::register) takes its [`Ctx`]) and removes its own entries; when it ends,
+/// its entries are removed by the registry (R-REG-2: asynchronously, so a lookup may briefly
+/// return a pid that has just ended; a unique key whose owner has ended can be taken at once).
+///
+/// The entries live in N partitions, each behind its own `RwLock` (by default one per worker
+/// thread of the runtime). Lookups take one read lock, registration one write lock; there is
+/// no lock over the whole registry. Each partition has a small watcher process that monitors
+/// the owners of its entries.
+///
+/// Cheap to clone: every clone is the same registry. Dropping the last clone stops the
+/// watchers.
+pub struct Registry<K, V> {
+    inner: Arc<Inner<K, V>>,
+}
+
+impl<K, V> Clone for Registry<K, V> {
+    fn clone(&self) -> Self {
+        Registry {
+            inner: self.inner.clone(),
+        }
+    }
+}
+
+impl<K, V> fmt::Debug for Registry<K, V> {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("Registry")
+            .field("keys", &self.inner.keys)
+            .field("partitions", &self.inner.parts.len())
+            .finish()
+    }
+}
+
+/// Options for a new [`Registry`]: `Registry::builder(Keys::Unique).partitions(4).start(&node)`.
+pub struct Builder<K, V> {
+    keys: Keys,
+    partitions: Option<usize>,
+    listeners: Vec<Listener<K, V>>,
+}
+
+impl<K, V> fmt::Debug for Builder<K, V> {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("Builder")
+            .field("keys", &self.keys)
+            .field("partitions", &self.partitions)
+            .field("listeners", &self.listeners.len())
+            .finish()
+    }
+}
+
+impl<K, V> Builder<K, V>
+where
+    K: Eq + Hash + Clone + Send + Sync + 'static,
+    V: Clone + Send + Sync + 'static,
+{
+    /// The number of partitions (at least 1). By default, the number of worker threads of the
+    /// current tokio runtime (Elixir defaults to 1; sharding is the point here).
+    pub fn partitions(mut self, n: usize) -> Self {
+        self.partitions = Some(n.max(1));
+        self
+    }
+
+    /// Adds a listener process: it receives an [`Event`] (converted into its message type)
+    /// for every registration and explicit unregistration (R-REG-7).
+    pub fn listener<M>(self, addr: Addr<M>) -> Self
+    where
+        M: From<Event<K, V>> + Send + 'static,
+    {
+        self.listener_fn(move |e: &Event<K, V>| {
+            let _ = addr.send(M::from(e.clone()));
+        })
+    }
+
+    /// Adds a listener function, called in the registering process after each registration
+    /// and explicit unregistration (R-REG-7). It must not block.
+    pub fn listener_fn(mut self, f: impl Fn(&Event<K, V>) + Send + Sync + 'static) -> Self {
+        self.listeners.push(Arc::new(f));
+        self
+    }
+
+    /// Starts the registry on `node`: spawns one watcher process per partition.
+    pub fn start(self, node: &Node) -> Result<Registry<K, V>, SpawnError> {
+        let n = self.partitions.unwrap_or_else(|| {
+            tokio::runtime::Handle::try_current()
+                .map(|h| h.metrics().num_workers())
+                .unwrap_or(1)
+                .max(1)
+        });
+        let mut parts = Vec::with_capacity(n);
+        let mut watchers = Vec::with_capacity(n);
+        for _ in 0..n {
+            let table = Arc::new(RwLock::new(Table::new()));
+            let weak: Weak<RwLock<Table<K, V>>> = Arc::downgrade(&table);
+            let watcher = Watcher::spawn(
+                node,
+                Box::new(move |pid| match weak.upgrade() {
+                    Some(t) => {
+                        t.write()
+                            .unwrap_or_else(std::sync::PoisonError::into_inner)
+                            .remove_owner(pid);
+                        true
+                    }
+                    None => false,
+                }),
+            );
+            let watcher = match watcher {
+                Ok(w) => w,
+                Err(e) => {
+                    drop(StopOnDrop(watchers));
+                    return Err(e);
+                }
+            };
+            watchers.push(watcher.clone());
+            parts.push(Partition { table, watcher });
+        }
+        Ok(Registry {
+            inner: Arc::new(Inner {
+                node: node.clone(),
+                keys: self.keys,
+                hasher: ahash::RandomState::new(),
+                parts: parts.into_boxed_slice(),
+                listeners: self.listeners.into_boxed_slice(),
+                meta: RwLock::new(HashMap::default()),
+                _watchers: StopOnDrop(watchers),
+            }),
+        })
+    }
+}
+
+impl<K, V> Registry<K, V>
+where
+    K: Eq + Hash + Clone + Send + Sync + 'static,
+    V: Clone + Send + Sync + 'static,
+{
+    /// Options for a new registry with the given key kind.
+    pub fn builder(keys: Keys) -> Builder<K, V> {
+        Builder {
+            keys,
+            partitions: None,
+            listeners: Vec::new(),
+        }
+    }
+
+    /// A registry with default options (one partition per worker thread, no listeners).
+    pub fn start(node: &Node, keys: Keys) -> Result<Registry<K, V>, SpawnError> {
+        Self::builder(keys).start(node)
+    }
+
+    /// How this registry treats keys.
+    pub fn keys_kind(&self) -> Keys {
+        self.inner.keys
+    }
+
+    /// The number of partitions.
+    pub fn partitions(&self) -> usize {
+        self.inner.parts.len()
+    }
+
+    /// The node the registry serves.
+    pub fn node(&self) -> &Node {
+        &self.inner.node
+    }
+
+    fn part_of_key<Q>(&self, key: &Q) -> &Partition<K, V>
+    where
+        K: Borrow<Q>,
+        Q: Hash + Eq + ?Sized,
+    {
+        let i = self.inner.hasher.hash_one(key) as usize % self.inner.parts.len();
+        &self.inner.parts[i]
+    }
+
+    fn part_of_pid(&self, pid: Pid) -> &Partition<K, V> {
+        let i = self.inner.hasher.hash_one(pid) as usize % self.inner.parts.len();
+        &self.inner.parts[i]
+    }
+
+    /// The partition that holds `pid`'s entries under `key`.
+    fn part_for<Q>(&self, key: &Q, pid: Pid) -> &Partition<K, V>
+    where
+        K: Borrow<Q>,
+        Q: Hash + Eq + ?Sized,
+    {
+        if self.inner.keys.by_key() {
+            self.part_of_key(key)
+        } else {
+            self.part_of_pid(pid)
+        }
+    }
+
+    /// The partitions that may hold entries under `key`.
+    fn parts_for_key<Q>(&self, key: &Q) -> &[Partition<K, V>]
+    where
+        K: Borrow<Q>,
+        Q: Hash + Eq + ?Sized,
+    {
+        if self.inner.keys.by_key() {
+            std::slice::from_ref(self.part_of_key(key))
+        } else {
+            &self.inner.parts
+        }
+    }
+
+    fn notify(&self, event: impl FnOnce() -> Event<K, V>) {
+        if self.inner.listeners.is_empty() {
+            return;
+        }
+        let event = event();
+        for l in &*self.inner.listeners {
+            l(&event);
+        }
+    }
+
+    // ---- registering -------------------------------------------------------------------
+
+    /// Registers the calling process under `key` with `value` (R-REG-1). On a unique registry,
+    /// fails with [`RegisterError::AlreadyRegistered`] if a live process holds the key, the
+    /// caller included. On a duplicate registry it always succeeds, and a process may register
+    /// the same key several times. Listeners hear of it (R-REG-7). The entry goes when the
+    /// process ends (R-REG-2).
+    pub fn register<M: Send + 'static>(
+        &self,
+        ctx: &Ctx<M>,
+        key: K,
+        value: V,
+    ) -> Result<(), RegisterError> {
+        self.insert(ctx.pid(), key, value, None)
+    }
+
+    /// Registers `pid` (which the caller has checked is a live local process).
+    pub(crate) fn insert(
+        &self,
+        pid: Pid,
+        key: K,
+        value: V,
+        handle: Option<Handle>,
+    ) -> Result<(), RegisterError> {
+        let event = (!self.inner.listeners.is_empty()).then(|| Event::Register {
+            key: key.clone(),
+            pid,
+            value: value.clone(),
+        });
+        let part = self.part_for(&key, pid);
+        {
+            let mut t = part.write();
+            if self.inner.keys == Keys::Unique {
+                if let Some(owner) = t.keys.get(&key).and_then(|e| e.first()).map(|e| e.pid) {
+                    if owner == pid || self.inner.node.is_alive(owner) {
+                        return Err(RegisterError::AlreadyRegistered(owner));
+                    }
+                    // The owner has ended and its cleanup is on its way (R-REG-2): take the
+                    // key now, as Elixir does.
+                    let (_, gone) = t.remove(owner, &key, |_| true);
+                    if gone {
+                        part.watcher.unwatch(owner);
+                    }
+                }
+            }
+            let entry = Entry { pid, value, handle };
+            if t.insert(key, entry) {
+                // Pushed under the lock, so the watcher sees watch/unwatch in table order.
+                part.watcher.watch(pid);
+            }
+        }
+        if let Some(e) = event {
+            self.notify(|| e);
+        }
+        Ok(())
+    }
+
+    /// Removes every entry the calling process holds under `key`, duplicates included
+    /// (R-REG-3). Listeners hear of it if there was any.
+    pub fn unregister<M: Send + 'static>(&self, ctx: &Ctx<M>, key: &K) {
+        self.unregister_match(ctx, key, |_| true);
+    }
+
+    /// Removes the calling process's entries under `key` whose value satisfies `pred`
+    /// (R-REG-3). Returns how many went.
+    pub fn unregister_match<M: Send + 'static>(
+        &self,
+        ctx: &Ctx<M>,
+        key: &K,
+        pred: impl FnMut(&V) -> bool,
+    ) -> usize {
+        let pid = ctx.pid();
+        let part = self.part_for(key, pid);
+        let removed = {
+            let mut t = part.write();
+            let (removed, gone) = t.remove(pid, key, pred);
+            if gone {
+                part.watcher.unwatch(pid);
+            }
+            removed
+        };
+        if removed > 0 {
+            self.notify(|| Event::Unregister {
+                key: key.clone(),
+                pid,
+            });
+        }
+        removed
+    }
+
+    // ---- reading -----------------------------------------------------------------------
+
+    /// Every entry under `key`, as `(pid, value)`, in no particular order. On a unique
+    /// registry, at most one. An owner that has just ended may still show (R-REG-2).
+    pub fn lookup<Q>(&self, key: &Q) -> Vec<(Pid, V)>
+    where
+        K: Borrow<Q>,
+        Q: Hash + Eq + ?Sized,
+    {
+        self.match_values(key, |_| true)
+    }
+
+    /// The owner of a key, if any: the one owner on a unique registry, one of them otherwise.
+    pub fn whereis<Q>(&self, key: &Q) -> Option<Pid>
+    where
+        K: Borrow<Q>,
+        Q: Hash + Eq + ?Sized,
+    {
+        self.parts_for_key(key).iter().find_map(|p| {
+            p.read()
+                .keys
+                .get(key)
+                .and_then(|e| e.first())
+                .map(|e| e.pid)
+        })
+    }
+
+    /// The entries under `key` whose value satisfies `pred` (Elixir's `match`).
+    pub fn match_values<Q>(&self, key: &Q, mut pred: impl FnMut(&V) -> bool) -> Vec<(Pid, V)>
+    where
+        K: Borrow<Q>,
+        Q: Hash + Eq + ?Sized,
+    {
+        let mut out = Vec::new();
+        for p in self.parts_for_key(key) {
+            if let Some(entries) = p.read().keys.get(key) {
+                out.extend(
+                    entries
+                        .iter()
+                        .filter(|e| pred(&e.value))
+                        .map(|e| (e.pid, e.value.clone())),
+                );
+            }
+        }
+        out
+    }
+
+    /// The number of entries in the registry.
+    pub fn count(&self) -> usize {
+        self.inner.parts.iter().map(|p| p.read().len).sum()
+    }
+
+    /// The number of entries under `key`.
+    pub fn count_key<Q>(&self, key: &Q) -> usize
+    where
+        K: Borrow<Q>,
+        Q: Hash + Eq + ?Sized,
+    {
+        self.parts_for_key(key)
+            .iter()
+            .map(|p| p.read().keys.get(key).map_or(0, |e| e.len()))
+            .sum()
+    }
+
+    /// The number of entries under `key` whose value satisfies `pred`.
+    pub fn count_match<Q>(&self, key: &Q, mut pred: impl FnMut(&V) -> bool) -> usize
+    where
+        K: Borrow<Q>,
+        Q: Hash + Eq + ?Sized,
+    {
+        self.parts_for_key(key)
+            .iter()
+            .map(|p| {
+                p.read()
+                    .keys
+                    .get(key)
+                    .map_or(0, |e| e.iter().filter(|e| pred(&e.value)).count())
+            })
+            .sum()
+    }
+
+    /// The keys `pid` holds, once per entry (a key registered twice shows twice).
+    pub fn keys(&self, pid: Pid) -> Vec<K> {
+        let parts = if self.inner.keys.by_key() {
+            &self.inner.parts[..]
+        } else {
+            std::slice::from_ref(self.part_of_pid(pid))
+        };
+        let mut out = Vec::new();
+        for p in parts {
+            if let Some(keys) = p.read().owners.get(&pid) {
+                for (k, n) in keys {
+                    out.extend(std::iter::repeat_n(k, *n).cloned());
+                }
+            }
+        }
+        out
+    }
+
+    /// The values `pid` holds under `key`.
+    pub fn values<Q>(&self, key: &Q, pid: Pid) -> Vec<V>
+    where
+        K: Borrow<Q>,
+        Q: Hash + Eq + ?Sized,
+    {
+        let t = self.part_for(key, pid).read();
+        t.keys.get(key).map_or_else(Vec::new, |entries| {
+            entries
+                .iter()
+                .filter(|e| e.pid == pid)
+                .map(|e| e.value.clone())
+                .collect()
+        })
+    }
+
+    /// The type-erased handle of the entry under a unique `key`.
+    pub(crate) fn handle<Q>(&self, key: &Q) -> Option<(Pid, Option<Handle>)>
+    where
+        K: Borrow<Q>,
+        Q: Hash + Eq + ?Sized,
+    {
+        let t = self.part_of_key(key).read();
+        let e = t.keys.get(key)?.first()?;
+        Some((e.pid, e.handle.clone()))
+    }
+
+    /// Runs `f` with the entries under `key`, once for each partition that holds some
+    /// (R-REG-5), one after another in the calling process; never for a key with no entries.
+    /// `f` runs without any registry lock held (it reads a shared snapshot of the key's
+    /// entries, copied only if someone changes them meanwhile), so it may send, register or
+    /// unregister freely. Returns how many times `f` ran.
+    pub fn dispatch<Q>(&self, key: &Q, mut f: impl FnMut(&[Entry<V>])) -> usize
+    where
+        K: Borrow<Q>,
+        Q: Hash + Eq + ?Sized,
+    {
+        let mut calls = 0;
+        for p in self.parts_for_key(key) {
+            let snapshot = p.read().keys.get(key).cloned();
+            if let Some(entries) = snapshot.filter(|e| !e.is_empty()) {
+                f(&entries);
+                calls += 1;
+            }
+        }
+        calls
+    }
+
+    /// Waits until the entries of every owner that had ended when this was called are
+    /// removed. The watchers remove them on their own shortly after each end (R-REG-2); this
+    /// only waits for that, for tests and for code that must not see a dead owner.
+    pub async fn sync(&self) {
+        for p in &*self.inner.parts {
+            p.watcher.sync().await;
+        }
+    }
+
+    // ---- metadata ----------------------------------------------------------------------
+
+    /// Stores a metadata value under `name` (Elixir's `put_meta`), replacing any previous one.
+    pub fn put_meta<T: Any + Send + Sync>(&self, name: &str, value: T) {
+        self.inner
+            .meta
+            .write()
+            .unwrap_or_else(std::sync::PoisonError::into_inner)
+            .insert(Arc::from(name), Arc::new(value));
+    }
+
+    /// The metadata value under `name`, if there is one of type `T` (Elixir's `meta`).
+    pub fn meta<T: Any + Send + Sync + Clone>(&self, name: &str) -> Option<T> {
+        let meta = self
+            .inner
+            .meta
+            .read()
+            .unwrap_or_else(std::sync::PoisonError::into_inner);
+        meta.get(name)?.downcast_ref::<T>().cloned()
+    }
+
+    /// Removes the metadata under `name`; returns whether there was any.
+    pub fn delete_meta(&self, name: &str) -> bool {
+        self.inner
+            .meta
+            .write()
+            .unwrap_or_else(std::sync::PoisonError::into_inner)
+            .remove(name)
+            .is_some()
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn entry(pid: Pid, value: u32) -> Entry<u32> {
+        Entry {
+            pid,
+            value,
+            handle: None,
+        }
+    }
+
+    fn pid(n: u64) -> Pid {
+        Pid::from_parts(beamish_process::NodeId::LOCAL, n, 0)
+    }
+
+    #[test]
+    fn table_counts_duplicates_and_forgets_empty_owners() {
+        let mut t: Table<&str, u32> = Table::new();
+        assert!(t.insert("a", entry(pid(1), 1)));
+        assert!(!t.insert("a", entry(pid(1), 2)));
+        assert!(!t.insert("b", entry(pid(1), 3)));
+        assert!(t.insert("a", entry(pid(2), 4)));
+        assert_eq!(t.len, 4);
+        assert_eq!(t.remove(pid(1), &"a", |v| *v == 2), (1, false));
+        assert_eq!(t.owners[&pid(1)][&"a"], 1);
+        assert_eq!(t.owners[&pid(1)][&"b"], 1);
+        assert_eq!(t.remove(pid(1), &"a", |_| true), (1, false));
+        assert_eq!(t.remove(pid(1), &"b", |_| true), (1, true));
+        assert!(!t.owners.contains_key(&pid(1)));
+        t.remove_owner(pid(2));
+        assert_eq!(t.len, 0);
+        assert!(t.keys.is_empty() && t.owners.is_empty());
+    }
+}
