@@ -2,7 +2,7 @@
 %%
 %% Usage: erl -noshell [+P 5000000] -pa DIR -run beamish_bench main WORKLOAD [ARGS...]
 %%   spawn N | pingpong N | ring NODES HOPS | skynet [LEAVES] | call CALLERS TOTAL
-%%   | fanout SUBS MSGS
+%%   | fanout SUBS MSGS | suprestart KILLS | pubsub SUBS MSGS
 %%
 %% Prints one line "RESULT\tbeam\tWORKLOAD\tkey=value...", ending in "check=ok" when the
 %% workload verified its own result, or "check=FAILED\tdetail=..." (exit status 1) when not.
@@ -191,6 +191,69 @@ run("fanout", [Subs, Msgs]) ->
                 fmt("~b of ~b subscribers saw a wrong count, sum or order; "
                     "~b deliveries, expected ~b", [Bad, Subs, Delivered, Subs * Msgs])}])};
 
+%% ---- suprestart KILLS (bench_sup + bench_child) ----
+
+%% Per kill: from `exit(Child, kill)` until the restarted child, which announced itself from
+%% its init, has answered a gen_server:call.
+%% The logger is quieted (level critical, the anchors' "quiet 1"): each restart's
+%% supervisor report would otherwise be formatted and printed, while beamish's reports are
+%% tracing events that nothing subscribes to here.
+run("suprestart", [Kills]) ->
+    ok = logger:set_primary_config(level, critical),
+    process_flag(trap_exit, true),
+    {ok, Sup} = bench_sup:start_link(self()),
+    First = receive {child_up, P0} -> P0 end,
+    {Lat, Same} = kill_loop(Kills, First, [], 0),
+    %% Every restart announced itself exactly once: no child_up is left over.
+    Extra = flush_ups(0),
+    [{child, Current, worker, _}] = supervisor:which_children(Sup),
+    unlink(Sup),
+    exit(Sup, shutdown),
+    Observed = length(Lat),
+    Sorted = lists:sort(Lat),
+    {Med, P50, P99} = case Sorted of
+                          [] -> {0.0, 0.0, 0.0};
+                          _ -> {median(Sorted), percentile(Sorted, 0.5), percentile(Sorted, 0.99)}
+                      end,
+    {[{"kills", int(Kills)}, {"us_per_restart", dec1(Med)}, {"p50_us", dec1(P50)},
+      {"p99_us", dec1(P99)}],
+     failures([{Observed =:= Kills andalso Same =:= 0,
+                fmt("~b of ~b restarts observed, ~b with the killed server's pid",
+                    [Observed, Kills, Same])},
+               {Observed + Extra =:= Kills andalso is_pid(Current),
+                fmt("~b restarts announced for ~b kills", [Observed + Extra, Kills])}])};
+
+%% ---- pubsub SUBS MSGS (pg) ----
+
+%% Subscribers join one pg group; the publisher sends each message to pg:get_members/1.
+run("pubsub", [Subs, Msgs]) ->
+    {ok, _} = pg:start_link(),
+    Driver = self(),
+    Joined = atomics:new(1, []),
+    Complete = atomics:new(1, []),
+    Pids = [spawn(fun() ->
+                      ok = pg:join(bench, self()),
+                      count_up(Joined, Subs, Driver, all_joined),
+                      sub({0, 0, 0}, Msgs, Complete, Subs, Driver)
+                  end)
+            || _ <- lists:seq(1, Subs)],
+    receive all_joined -> ok end,
+    Subs = length(pg:get_members(bench)),
+    T0 = now_ns(),
+    spawn(fun() -> publish_pg(0, Msgs) end),
+    receive subs_done -> ok end,
+    Elapsed = now_ns() - T0,
+    Stats = [ask(P, stats) || P <- Pids],
+    lists:foreach(fun(P) -> P ! stop end, Pids),
+    Want = {Msgs, Msgs * (Msgs - 1) div 2, 0},
+    Bad = length([S || S <- Stats, S =/= Want]),
+    Delivered = lists:sum([C || {C, _, _} <- Stats]),
+    {[{"subs", int(Subs)}, {"msgs", int(Msgs)},
+      {"deliveries_per_s", dec0(Subs * Msgs / (Elapsed / 1.0e9))}],
+     failures([{Bad =:= 0,
+                fmt("~b of ~b subscribers saw a wrong count, sum or order; "
+                    "~b deliveries, expected ~b", [Bad, Subs, Delivered, Subs * Msgs])}])};
+
 run(Workload, Args) ->
     io:format(standard_error, "beamish_bench: unknown workload or arguments: ~s ~p~n",
               [Workload, Args]),
@@ -275,6 +338,42 @@ publish(M, Msgs, _) when M >= Msgs -> ok;
 publish(M, Msgs, Pids) ->
     lists:foreach(fun(P) -> P ! {pub, M} end, Pids),
     publish(M + 1, Msgs, Pids).
+
+kill_loop(0, _, Lat, Same) ->
+    {Lat, Same};
+kill_loop(K, Child, Lat, Same) ->
+    T0 = now_ns(),
+    exit(Child, kill),
+    receive
+        {child_up, New} ->
+            {pong, Answered} = gen_server:call(New, ping),
+            Us = (now_ns() - T0) / 1000,
+            Same1 = case Answered of Child -> Same + 1; _ -> Same end,
+            kill_loop(K - 1, New, [Us | Lat], Same1)
+    after 5000 ->
+        {Lat, Same}
+    end.
+
+flush_ups(N) ->
+    receive {child_up, _} -> flush_ups(N + 1) after 0 -> N end.
+
+%% Nearest rank, as `percentile` in bench/src/common.rs.
+percentile(Sorted, P) ->
+    N = length(Sorted),
+    Rank = max(1, min(N, ceil(P * N))),
+    lists:nth(Rank, Sorted).
+
+median(Sorted) ->
+    N = length(Sorted),
+    case N rem 2 of
+        1 -> lists:nth(N div 2 + 1, Sorted);
+        0 -> (lists:nth(N div 2, Sorted) + lists:nth(N div 2 + 1, Sorted)) / 2
+    end.
+
+publish_pg(M, Msgs) when M >= Msgs -> ok;
+publish_pg(M, Msgs) ->
+    lists:foreach(fun(P) -> P ! {pub, M} end, pg:get_members(bench)),
+    publish_pg(M + 1, Msgs).
 
 %% ---- gen_server callbacks: the counter server of the call workload ----
 

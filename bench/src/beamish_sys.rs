@@ -1,6 +1,7 @@
 //! beamish: plain processes (`Node::spawn` / `Ctx::spawn` with a typed `Ctx<M>`, sends through
 //! typed `Addr<M>` handles) written the way the Erlang side is, and a `GenServer` for the call
-//! workload. Messages are bare `u64`s moved into the mailbox: no boxing, no envelope.
+//! workload, a `Supervisor` (the `beamish-supervisor` crate) for suprestart and a `PubSub` hub
+//! (the `beamish-pubsub` crate) for pubsub. Messages are bare `u64`s moved into the mailbox: no boxing, no envelope.
 //!
 //! Runs on the same two-worker tokio runtime as `tokio`, `ractor` and `kameo`.
 
@@ -8,16 +9,18 @@ use std::future::Future;
 use std::pin::Pin;
 use std::sync::atomic::{AtomicU64, AtomicUsize, Ordering};
 use std::sync::{Arc, Mutex};
-use std::time::Instant;
+use std::time::{Duration, Instant};
 
 use beamish_process::{
-    Addr, Caller, Ctx, Exit, GenServer, Message, Node, NodeConfig, Reply, ServerCtx,
+    Addr, Caller, Ctx, Exit, GenServer, Message, Node, NodeConfig, Reply, ServerCtx, ServerRef,
 };
-use tokio::sync::oneshot;
+use beamish_pubsub::PubSub;
+use beamish_supervisor::{ChildSpec, Started, Strategy, Supervisor};
+use tokio::sync::{mpsc, oneshot};
 
 use crate::common::{
     CallRun, FanoutRun, Latch, Outcome, PingPongRun, RingRun, SkynetRun, SpawnRun, SubStats,
-    Workload, rss_bytes,
+    SupRestartRun, Workload, rss_bytes,
 };
 
 /// Asks a ring node, subscriber or ponger to report its own count, and then to stop. Like the raw-tokio side,
@@ -41,6 +44,8 @@ pub(crate) async fn run(w: Workload) -> Outcome {
         Workload::Skynet { leaves } => skynet(&node, leaves).await.outcome(),
         Workload::Call { callers, total } => call(&node, callers, total).await.outcome(),
         Workload::Fanout { subs, msgs } => fanout(&node, subs, msgs).await.outcome(),
+        Workload::SupRestart { kills } => suprestart(&node, kills).await.outcome(),
+        Workload::PubSub { subs, msgs } => pubsub(&node, subs, msgs).await.outcome_as("pubsub"),
     }
 }
 
@@ -372,6 +377,148 @@ async fn fanout(node: &Node, subs: usize, msgs: usize) -> FanoutRun {
     let elapsed = t0.elapsed();
     for a in &addrs {
         let _ = a.send(REPORT);
+    }
+    reported.wait().await;
+    let stats = std::mem::take(&mut *all_stats.lock().expect("not poisoned"));
+    FanoutRun {
+        subs,
+        msgs,
+        elapsed,
+        stats,
+    }
+}
+
+/// The supervised server of suprestart: answers `ping` with its own pid, like the anchors'
+/// child (`{pong, self()}`).
+#[derive(Debug)]
+struct Pinger;
+
+impl GenServer for Pinger {
+    type Call = ();
+    type Reply = beamish_process::Pid;
+    type Cast = ();
+    type Info = ();
+
+    async fn handle_call(
+        &mut self,
+        _: (),
+        _: Caller<'_, Self::Reply>,
+        ctx: &mut ServerCtx<Self>,
+    ) -> Result<Reply<Self::Reply>, Exit> {
+        Ok(Reply::Now(ctx.pid()))
+    }
+}
+
+/// The supervisor's intensity: far more restarts than any run makes, so it never gives up;
+/// the anchors' (and `bench/erl/bench_sup.erl`'s) 1,000,000 restarts in one second.
+const SUP_INTENSITY: u32 = 1_000_000;
+const SUP_PERIOD: Duration = Duration::from_secs(1);
+
+async fn suprestart(node: &Node, kills: usize) -> SupRestartRun {
+    // The child's start function tells the driver that the server is up once `start_link`
+    // has returned, that is once the server's `init` has run: the anchors' "mode 1", where
+    // the child's `init` sends `{child_up, self()}` to the benchmark process.
+    let (up_tx, mut up) = mpsc::unbounded_channel::<ServerRef<Pinger>>();
+    let child = ChildSpec::new("child", move |linker| {
+        let up_tx = up_tx.clone();
+        Box::pin(async move {
+            let server = linker.start_link(Pinger).await?;
+            let pid = server.pid();
+            let _ = up_tx.send(server);
+            Ok(Started::Running(pid))
+        })
+    });
+    let sup = Supervisor::new(Strategy::OneForOne)
+        .intensity(SUP_INTENSITY, SUP_PERIOD)
+        .child(child)
+        .start(node)
+        .await
+        .expect("supervisor start");
+    let mut server = up.recv().await.expect("the first child is up");
+    let mut latencies = Vec::with_capacity(kills);
+    let mut same_pid = 0;
+    for _ in 0..kills {
+        let killed = server.pid();
+        let t0 = Instant::now();
+        node.exit(killed, Exit::Kill);
+        let Some(next) = up.recv().await else { break };
+        let Ok(answered) = next.call(()).await else { break };
+        latencies.push(t0.elapsed());
+        if answered == killed {
+            same_pid += 1;
+        }
+        server = next;
+    }
+    let restarts = sup
+        .which_children()
+        .await
+        .ok()
+        .and_then(|c| c.first().map(|c| u64::from(c.restarts)))
+        .unwrap_or(0);
+    let _ = sup.stop(Exit::Shutdown).await;
+    SupRestartRun {
+        kills,
+        latencies,
+        restarts,
+        same_pid,
+    }
+}
+
+/// Pub/sub fan-out through a `PubSub` hub: every subscriber subscribes itself to one topic and
+/// the publisher broadcasts; the subscribers count as in fan-out.
+async fn pubsub(node: &Node, subs: usize, msgs: usize) -> FanoutRun {
+    const TOPIC: &str = "bench";
+    let hub: PubSub<u64> = PubSub::start(node).expect("pubsub hub");
+    let subscribed = Latch::new(subs);
+    let done = Latch::new(subs);
+    let reported = Latch::new(subs);
+    let all_stats = Arc::new(Mutex::new(Vec::with_capacity(subs)));
+    let mut addrs = Vec::with_capacity(subs);
+    for _ in 0..subs {
+        let (hub, subscribed) = (hub.clone(), subscribed.clone());
+        let (done, reported, all_stats) = (done.clone(), reported.clone(), all_stats.clone());
+        let addr = node
+            .spawn(move |mut ctx: Ctx<Arc<u64>>| async move {
+                hub.subscribe(&ctx, TOPIC);
+                subscribed.count_down();
+                let mut stats = SubStats::default();
+                loop {
+                    match *next(&mut ctx).await {
+                        REPORT => {
+                            all_stats.lock().expect("not poisoned").push(stats);
+                            reported.count_down();
+                            return;
+                        }
+                        v => {
+                            stats.record(v);
+                            if stats.count == msgs as u64 {
+                                done.count_down();
+                            }
+                        }
+                    }
+                }
+            })
+            .expect("spawn");
+        addrs.push(addr);
+    }
+    subscribed.wait().await;
+    assert_eq!(hub.subscriber_count(TOPIC), subs, "every subscriber registered");
+    let (elapsed_tx, elapsed_rx) = oneshot::channel();
+    // The publisher is a process, as on the BEAM; it broadcasts 0, 1, 2, ...
+    let publisher = hub.clone();
+    let done_pub = done.clone();
+    node.spawn(move |_: Ctx<()>| async move {
+        let t0 = Instant::now();
+        for m in 0..msgs as u64 {
+            publisher.broadcast(TOPIC, m);
+        }
+        done_pub.wait().await;
+        let _ = elapsed_tx.send(t0.elapsed());
+    })
+    .expect("spawn");
+    let elapsed = elapsed_rx.await.expect("the publisher reports");
+    for a in &addrs {
+        let _ = a.send(Arc::new(REPORT));
     }
     reported.wait().await;
     let stats = std::mem::take(&mut *all_stats.lock().expect("not poisoned"));

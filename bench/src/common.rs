@@ -27,6 +27,12 @@ pub(crate) enum Workload {
     Call { callers: usize, total: usize },
     /// One publisher sends `msgs` messages to each of `subs` subscribers.
     Fanout { subs: usize, msgs: usize },
+    /// A permanent server under a one-for-one supervisor is killed `kills` times; per kill,
+    /// the time until the restarted server has answered a call.
+    SupRestart { kills: usize },
+    /// One publisher broadcasts `msgs` messages on one topic of the system's own pub/sub (or
+    /// process groups) to `subs` subscribers.
+    PubSub { subs: usize, msgs: usize },
 }
 
 /// The skynet size the anchors use: a million leaves, 1.11M actors.
@@ -73,6 +79,11 @@ impl Workload {
                 subs: us(0),
                 msgs: us(1),
             }),
+            "suprestart" => want(1).map(|()| Workload::SupRestart { kills: us(0) }),
+            "pubsub" => want(2).map(|()| Workload::PubSub {
+                subs: us(0),
+                msgs: us(1),
+            }),
             other => Err(format!("unknown workload {other:?}")),
         }?;
         w.validate()?;
@@ -86,7 +97,10 @@ impl Workload {
             // Every inner node has exactly ten children, so the leaf count is a power of ten.
             Workload::Skynet { leaves } => leaves >= 1 && 10u64.pow(leaves.ilog10()) == leaves,
             Workload::Call { callers, total } => callers > 0 && total >= callers,
-            Workload::Fanout { subs, msgs } => subs > 0 && msgs > 0,
+            Workload::Fanout { subs, msgs } | Workload::PubSub { subs, msgs } => {
+                subs > 0 && msgs > 0
+            }
+            Workload::SupRestart { kills } => kills > 0,
         };
         if ok {
             Ok(())
@@ -108,6 +122,8 @@ impl Workload {
             Workload::Skynet { .. } => "skynet",
             Workload::Call { .. } => "call",
             Workload::Fanout { .. } => "fanout",
+            Workload::SupRestart { .. } => "suprestart",
+            Workload::PubSub { .. } => "pubsub",
         }
     }
 }
@@ -463,6 +479,12 @@ pub(crate) struct FanoutRun {
 
 impl FanoutRun {
     pub(crate) fn outcome(self) -> Outcome {
+        self.outcome_as("fanout")
+    }
+
+    /// The same figures and checks under another workload's name (`pubsub` measures the same
+    /// thing through each system's pub/sub layer).
+    pub(crate) fn outcome_as(self, workload: &'static str) -> Outcome {
         let (subs, msgs) = (self.subs, self.msgs as u64);
         let want = SubStats {
             count: msgs,
@@ -471,7 +493,7 @@ impl FanoutRun {
         };
         let bad = self.stats.iter().filter(|s| **s != want).count();
         let delivered: u64 = self.stats.iter().map(|s| s.count).sum();
-        Outcome::new("fanout")
+        Outcome::new(workload)
             .field("subs", subs)
             .field("msgs", msgs)
             .field("deliveries_per_s", rate(subs * self.msgs, self.elapsed))
@@ -481,6 +503,66 @@ impl FanoutRun {
                      {delivered} deliveries, expected {}",
                     self.stats.len(),
                     subs as u64 * msgs
+                )
+            })
+    }
+}
+
+/// The nearest-rank percentile `p` (0 < p <= 1) of `sorted` (ascending, not empty): the
+/// smallest value with at least `p` of the values at or below it. `bench/erl` uses the same.
+pub(crate) fn percentile(sorted: &[f64], p: f64) -> f64 {
+    let rank = (p * sorted.len() as f64).ceil() as usize;
+    sorted[rank.clamp(1, sorted.len()) - 1]
+}
+
+/// The median of `sorted` (ascending, not empty): the middle value, or the mean of the two.
+pub(crate) fn median(sorted: &[f64]) -> f64 {
+    let n = sorted.len();
+    if n % 2 == 1 {
+        sorted[n / 2]
+    } else {
+        (sorted[n / 2 - 1] + sorted[n / 2]) / 2.0
+    }
+}
+
+/// Raw measurements of suprestart.
+#[derive(Debug)]
+pub(crate) struct SupRestartRun {
+    pub(crate) kills: usize,
+    /// Per observed restart: from the kill until the new server's reply to a call.
+    pub(crate) latencies: Vec<Duration>,
+    /// Restarts the supervisor itself counted for the child.
+    pub(crate) restarts: u64,
+    /// Restarts whose server had the same pid as the one killed (must be none).
+    pub(crate) same_pid: usize,
+}
+
+impl SupRestartRun {
+    pub(crate) fn outcome(self) -> Outcome {
+        let kills = self.kills;
+        let mut us: Vec<f64> = self.latencies.iter().map(|d| nanos(*d) / 1e3).collect();
+        us.sort_by(f64::total_cmp);
+        let (med, p50, p99) = if us.is_empty() {
+            (f64::NAN, f64::NAN, f64::NAN)
+        } else {
+            (median(&us), percentile(&us, 0.5), percentile(&us, 0.99))
+        };
+        Outcome::new("suprestart")
+            .field("kills", kills)
+            .field("us_per_restart", Fmt1(med))
+            .field("p50_us", Fmt1(p50))
+            .field("p99_us", Fmt1(p99))
+            .require(us.len() == kills && self.same_pid == 0, || {
+                format!(
+                    "{} of {kills} restarts observed, {} with the killed server's pid",
+                    us.len(),
+                    self.same_pid
+                )
+            })
+            .require(self.restarts == kills as u64, || {
+                format!(
+                    "the supervisor counted {} restarts for {kills} kills",
+                    self.restarts
                 )
             })
     }
@@ -510,6 +592,43 @@ mod tests {
         assert!(Workload::parse("skynet", &args(&["1500"])).is_err());
         assert!(Workload::parse("spawn", &args(&[])).is_err());
         assert!(Workload::parse("call", &args(&["10", "5"])).is_err());
+        assert_eq!(
+            Workload::parse("suprestart", &args(&["2_000"])),
+            Ok(Workload::SupRestart { kills: 2000 })
+        );
+        assert_eq!(
+            Workload::parse("pubsub", &args(&["10000", "100"])),
+            Ok(Workload::PubSub {
+                subs: 10_000,
+                msgs: 100
+            })
+        );
+    }
+
+    #[test]
+    fn percentiles_by_nearest_rank() {
+        let v: Vec<f64> = (1..=100).map(f64::from).collect();
+        assert_eq!(percentile(&v, 0.5), 50.0);
+        assert_eq!(percentile(&v, 0.99), 99.0);
+        assert_eq!(percentile(&v, 1.0), 100.0);
+        assert_eq!(percentile(&[7.0], 0.99), 7.0);
+        assert_eq!(median(&v), 50.5);
+        assert_eq!(median(&[1.0, 2.0, 9.0]), 2.0);
+    }
+
+    #[test]
+    fn suprestart_checks_every_restart() {
+        let run = |observed: usize, restarts: u64| SupRestartRun {
+            kills: 3,
+            latencies: vec![Duration::from_micros(10); observed],
+            restarts,
+            same_pid: 0,
+        };
+        let ok = run(3, 3).outcome();
+        assert!(ok.passed());
+        assert!(ok.line("beamish").contains("\tus_per_restart=10.0\tp50_us=10.0\tp99_us=10.0\t"));
+        assert!(!run(2, 3).outcome().passed());
+        assert!(!run(3, 4).outcome().passed());
     }
 
     #[test]

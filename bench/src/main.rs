@@ -4,7 +4,11 @@
 //!
 //! Systems: `beamish`, `tokio` (two workers), `tokio-st` (current-thread runtime), `ractor`, `kameo`,
 //! `actix`. Workloads: `spawn N`, `pingpong N`, `ring NODES HOPS`, `skynet [LEAVES]`,
-//! `call CALLERS TOTAL`, `fanout SUBS MSGS`. `beamish-bench systems` lists the systems built in.
+//! `call CALLERS TOTAL`, `fanout SUBS MSGS`, `suprestart KILLS` (beamish only), `pubsub SUBS MSGS`
+//! (beamish and ractor). `beamish-bench systems` lists the systems built in.
+//!
+//! A system that does not implement a workload prints nothing on stdout and exits with
+//! [`NOT_IMPLEMENTED`]; `cargo xtask bench` knows the same list and does not run it.
 //!
 //! Each run is meant to be its own OS process (`cargo xtask bench` does that), so that one
 //! workload's leftovers (memory, threads) never weigh on the next.
@@ -27,7 +31,21 @@ const SYSTEMS: &[&str] = &["beamish", "ractor", "kameo", "actix", "tokio", "toki
 const USAGE: &str = "usage: beamish-bench <system> <workload> [args]\n       \
      beamish-bench systems\n\
      workloads: spawn N | pingpong N | ring NODES HOPS | skynet [LEAVES] | \
-     call CALLERS TOTAL | fanout SUBS MSGS";
+     call CALLERS TOTAL | fanout SUBS MSGS | suprestart KILLS | pubsub SUBS MSGS";
+
+/// The exit status of a run whose system does not implement the workload.
+const NOT_IMPLEMENTED: i32 = 3;
+
+/// Whether `system` implements `w`: every system runs the actor workloads; the supervisor and
+/// pub/sub ones need a library the peers lack (ractor has process groups, no supervisor
+/// restarts of a server a caller could wait for).
+fn implements(system: &str, w: Workload) -> bool {
+    match w {
+        Workload::SupRestart { .. } => system == "beamish",
+        Workload::PubSub { .. } => matches!(system, "beamish" | "ractor"),
+        _ => true,
+    }
+}
 
 fn main() -> ExitCode {
     let args: Vec<String> = std::env::args().skip(1).collect();
@@ -37,6 +55,10 @@ fn main() -> ExitCode {
             ExitCode::SUCCESS
         }
         [system, workload, rest @ ..] => match Workload::parse(workload, rest) {
+            Ok(w) if SYSTEMS.contains(&system.as_str()) && !implements(system, w) => {
+                eprintln!("beamish-bench: {system} does not implement {}", w.name());
+                std::process::exit(NOT_IMPLEMENTED)
+            }
             Ok(w) if SYSTEMS.contains(&system.as_str()) => {
                 let code = run(system, w);
                 // Exit without dropping the runtime: tearing down a million tasks would only

@@ -1,10 +1,13 @@
 //! ractor 0.16 with its default features: `Actor::spawn` (awaits the child's `pre_start`),
-//! `ActorRef::cast` for sends, `call!` with an `RpcReplyPort` for request/reply.
+//! `ActorRef::cast` for sends, `call!` with an `RpcReplyPort` for request/reply, and its process
+//! groups (`ractor::pg`) for pubsub.
 
 use std::sync::Arc;
 use std::sync::atomic::{AtomicUsize, Ordering};
 use std::time::Instant;
 
+use ractor::pg;
+use ractor::GroupName;
 use ractor::{Actor, ActorProcessingErr, ActorRef, RpcReplyPort};
 use tokio::sync::oneshot;
 
@@ -24,6 +27,10 @@ pub(crate) async fn run(w: Workload) -> Outcome {
         Workload::Skynet { leaves } => skynet(leaves).await.outcome(),
         Workload::Call { callers, total } => call(callers, total).await.outcome(),
         Workload::Fanout { subs, msgs } => fanout(subs, msgs).await.outcome(),
+        Workload::PubSub { subs, msgs } => pubsub(subs, msgs).await.outcome_as("pubsub"),
+        Workload::SupRestart { .. } => {
+            unreachable!("main runs only the workloads a system implements")
+        }
     }
 }
 
@@ -471,13 +478,17 @@ struct SubState {
 impl Actor for Sub {
     type Msg = SubMsg;
     type State = SubState;
-    type Arguments = (u64, Arc<Latch>);
+    /// Messages to expect, the latch to count down, and for pubsub the process group to join.
+    type Arguments = (u64, Arc<Latch>, Option<GroupName>);
 
     async fn pre_start(
         &self,
-        _me: ActorRef<SubMsg>,
-        (msgs, done): (u64, Arc<Latch>),
+        me: ActorRef<SubMsg>,
+        (msgs, done, group): (u64, Arc<Latch>, Option<GroupName>),
     ) -> Result<SubState, ActorProcessingErr> {
+        if let Some(group) = group {
+            pg::join(group, vec![me.get_cell()]);
+        }
         Ok(SubState {
             stats: SubStats::default(),
             msgs,
@@ -505,7 +516,7 @@ async fn fanout(subs: usize, msgs: usize) -> FanoutRun {
     let done = Latch::new(subs);
     let mut refs = Vec::with_capacity(subs);
     for _ in 0..subs {
-        let args = (msgs as u64, done.clone());
+        let args = (msgs as u64, done.clone(), None);
         refs.push(Actor::spawn(None, Sub, args).await.expect("spawn").0);
     }
     let t0 = Instant::now();
@@ -516,6 +527,45 @@ async fn fanout(subs: usize, msgs: usize) -> FanoutRun {
     }
     done.wait().await;
     let elapsed = t0.elapsed();
+    let mut stats = Vec::with_capacity(subs);
+    for sub in &refs {
+        stats.push(ractor::call!(sub, SubMsg::Stats).unwrap_or_default());
+        sub.stop(None);
+    }
+    FanoutRun {
+        subs,
+        msgs,
+        elapsed,
+        stats,
+    }
+}
+
+/// Fan-out through ractor's process groups: every subscriber joins the group in `pre_start`
+/// and the publisher sends each message to `pg::get_members`, as the BEAM side does with `pg`.
+async fn pubsub(subs: usize, msgs: usize) -> FanoutRun {
+    let group: GroupName = "bench".to_owned();
+    let done = Latch::new(subs);
+    let mut refs = Vec::with_capacity(subs);
+    for _ in 0..subs {
+        let args = (msgs as u64, done.clone(), Some(group.clone()));
+        refs.push(Actor::spawn(None, Sub, args).await.expect("spawn").0);
+    }
+    assert_eq!(pg::get_members(&group).len(), subs, "every subscriber joined");
+    // The publisher is a task of its own, like the other systems' publisher process.
+    let publisher = tokio::spawn({
+        let (group, done) = (group.clone(), done.clone());
+        async move {
+            let t0 = Instant::now();
+            for m in 0..msgs as u64 {
+                for member in pg::get_members(&group) {
+                    let _ = member.send_message(SubMsg::Pub(m));
+                }
+            }
+            done.wait().await;
+            t0.elapsed()
+        }
+    });
+    let elapsed = publisher.await.expect("the publisher finished");
     let mut stats = Vec::with_capacity(subs);
     for sub in &refs {
         stats.push(ractor::call!(sub, SubMsg::Stats).unwrap_or_default());
