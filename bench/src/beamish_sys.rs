@@ -442,7 +442,9 @@ async fn suprestart(node: &Node, kills: usize) -> SupRestartRun {
         let t0 = Instant::now();
         node.exit(killed, Exit::Kill);
         let Some(next) = up.recv().await else { break };
-        let Ok(answered) = next.call(()).await else { break };
+        let Ok(answered) = next.call(()).await else {
+            break;
+        };
         latencies.push(t0.elapsed());
         if answered == killed {
             same_pid += 1;
@@ -453,7 +455,7 @@ async fn suprestart(node: &Node, kills: usize) -> SupRestartRun {
         .which_children()
         .await
         .ok()
-        .and_then(|c| c.first().map(|c| u64::from(c.restarts)))
+        .and_then(|c| c.first().map(|c| c.restarts))
         .unwrap_or(0);
     let _ = sup.stop(Exit::Shutdown).await;
     SupRestartRun {
@@ -502,7 +504,11 @@ async fn pubsub(node: &Node, subs: usize, msgs: usize) -> FanoutRun {
         addrs.push(addr);
     }
     subscribed.wait().await;
-    assert_eq!(hub.subscriber_count(TOPIC), subs, "every subscriber registered");
+    assert_eq!(
+        hub.subscriber_count(TOPIC),
+        subs,
+        "every subscriber registered"
+    );
     let (elapsed_tx, elapsed_rx) = oneshot::channel();
     // The publisher is a process, as on the BEAM; it broadcasts 0, 1, 2, ...
     let publisher = hub.clone();

@@ -626,7 +626,10 @@ mod tests {
         };
         let ok = run(3, 3).outcome();
         assert!(ok.passed());
-        assert!(ok.line("beamish").contains("\tus_per_restart=10.0\tp50_us=10.0\tp99_us=10.0\t"));
+        assert!(
+            ok.line("beamish")
+                .contains("\tus_per_restart=10.0\tp50_us=10.0\tp99_us=10.0\t")
+        );
         assert!(!run(2, 3).outcome().passed());
         assert!(!run(3, 4).outcome().passed());
     }

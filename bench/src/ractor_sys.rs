@@ -6,8 +6,8 @@ use std::sync::Arc;
 use std::sync::atomic::{AtomicUsize, Ordering};
 use std::time::Instant;
 
-use ractor::pg;
 use ractor::GroupName;
+use ractor::pg;
 use ractor::{Actor, ActorProcessingErr, ActorRef, RpcReplyPort};
 use tokio::sync::oneshot;
 
@@ -550,7 +550,11 @@ async fn pubsub(subs: usize, msgs: usize) -> FanoutRun {
         let args = (msgs as u64, done.clone(), Some(group.clone()));
         refs.push(Actor::spawn(None, Sub, args).await.expect("spawn").0);
     }
-    assert_eq!(pg::get_members(&group).len(), subs, "every subscriber joined");
+    assert_eq!(
+        pg::get_members(&group).len(),
+        subs,
+        "every subscriber joined"
+    );
     // The publisher is a task of its own, like the other systems' publisher process.
     let publisher = tokio::spawn({
         let (group, done) = (group.clone(), done.clone());
