@@ -57,6 +57,10 @@ const RING: &[Metric] = &[m("msgs_per_s", "msgs/s", true)];
 const SKYNET: &[Metric] = &[m("ms", "ms", false)];
 const CALL: &[Metric] = &[m("calls_per_s", "calls/s", true)];
 const FANOUT: &[Metric] = &[m("deliveries_per_s", "deliveries/s", true)];
+const SUPRESTART: &[Metric] = &[
+    m("us_per_restart", "us/restart", false),
+    m("p99_us", "us/restart p99", false),
+];
 
 /// The figures of `workload` that the summary shows, the headline one first. Spawn has two: what
 /// a process costs in time and in memory.
@@ -67,13 +71,36 @@ pub(crate) fn metrics(workload: &str) -> &'static [Metric] {
         "ring" => RING,
         "skynet" => SKYNET,
         "call" => CALL,
-        "fanout" => FANOUT,
+        "fanout" | "pubsub" => FANOUT,
+        "suprestart" => SUPRESTART,
         _ => &[],
     }
 }
 
 /// All workload names, for `--only`.
-pub(crate) const WORKLOADS: &[&str] = &["spawn", "pingpong", "ring", "skynet", "call", "fanout"];
+pub(crate) const WORKLOADS: &[&str] = &[
+    "spawn",
+    "pingpong",
+    "ring",
+    "skynet",
+    "call",
+    "fanout",
+    "suprestart",
+    "pubsub",
+];
+
+/// Whether `system` implements `workload`. The actor workloads run everywhere; suprestart
+/// needs a supervisor (beamish's crate, OTP's `supervisor`) and pubsub a pub/sub or process
+/// group layer (beamish's `PubSub`, OTP's `pg`, `ractor::pg`). The runner does not start the
+/// others, and tables show "-" for them; `beamish-bench` itself refuses them (exit status 3,
+/// no result line).
+pub(crate) fn implements(workload: &str, system: &str) -> bool {
+    match workload {
+        "suprestart" => matches!(system, "beamish" | "beam"),
+        "pubsub" => matches!(system, "beamish" | "beam" | "ractor"),
+        _ => true,
+    }
+}
 
 /// One benchmark case: a workload and its sizes, as passed to the bench binaries.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -101,6 +128,8 @@ impl Case {
             ("call", [1, total]) => format!("call 1 caller {}", si(*total)),
             ("call", [callers, total]) => format!("call {callers} callers {}", si(*total)),
             ("fanout", [subs, msgs]) => format!("fanout {} x {msgs}", si(*subs)),
+            ("suprestart", [kills]) => format!("sup restart {} kills", si(*kills)),
+            ("pubsub", [subs, msgs]) => format!("pubsub {} x {msgs}", si(*subs)),
             (w, _) => format!("{w} {}", self.arg_strings().join(" ")),
         }
     }
@@ -141,6 +170,8 @@ pub(crate) fn full_cases() -> Vec<Case> {
         Case::new("call", &[1, 1_000_000]),
         Case::new("call", &[100, 1_000_000]),
         Case::new("fanout", &[10_000, 100]),
+        Case::new("suprestart", &[10_000]),
+        Case::new("pubsub", &[10_000, 100]),
     ]
 }
 
@@ -157,6 +188,8 @@ pub(crate) fn quick_cases() -> Vec<Case> {
         Case::new("call", &[1, 200_000]),
         Case::new("call", &[100, 200_000]),
         Case::new("fanout", &[10_000, 20]),
+        Case::new("suprestart", &[2_000]),
+        Case::new("pubsub", &[10_000, 20]),
     ]
 }
 
@@ -186,6 +219,8 @@ mod tests {
                 "call 1 caller 1M",
                 "call 100 callers 1M",
                 "fanout 10k x 100",
+                "sup restart 10k kills",
+                "pubsub 10k x 100",
             ]
         );
     }
@@ -208,6 +243,23 @@ mod tests {
         assert_eq!(reference(&s(&["tokio", "tokio-st"])), Some("tokio-st"));
         assert_eq!(reference(&s(&["kameo", "ractor"])), Some("kameo"));
         assert_eq!(reference(&[]), None);
+    }
+
+    #[test]
+    fn only_some_systems_implement_the_library_workloads() {
+        for s in SYSTEM_ORDER {
+            assert!(implements("ring", s));
+            assert_eq!(
+                implements("suprestart", s),
+                ["beamish", "beam"].contains(s),
+                "{s}"
+            );
+            assert_eq!(
+                implements("pubsub", s),
+                ["beamish", "beam", "ractor"].contains(s),
+                "{s}"
+            );
+        }
     }
 
     #[test]

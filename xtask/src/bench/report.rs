@@ -45,6 +45,8 @@ pub(crate) struct Report {
 /// The aggregate of one (case, system) pair.
 #[derive(Debug, Clone, PartialEq)]
 pub(crate) enum Cell {
+    /// The system does not implement the workload (see [`plan::implements`]); not a failure.
+    NotImplemented,
     NotInstalled,
     /// No run at all (the run was cut short).
     Missing,
@@ -88,6 +90,9 @@ impl Report {
 
     /// Aggregates the runs of `system` on case `case`.
     pub(crate) fn cell(&self, case: usize, system: &str) -> Cell {
+        if !plan::implements(self.cases[case].workload, system) {
+            return Cell::NotImplemented;
+        }
         if self.not_installed.iter().any(|s| s == system) {
             return Cell::NotInstalled;
         }
@@ -207,6 +212,7 @@ impl Report {
             row
         };
         match self.cell(case, system) {
+            Cell::NotImplemented => blank("-"),
             Cell::NotInstalled => blank("not installed"),
             Cell::Missing => blank("not run"),
             Cell::Measured(c) => {
@@ -264,7 +270,7 @@ impl Report {
     fn summary_cell(&self, case: usize, system: &str, m: usize) -> String {
         match self.cell(case, system) {
             Cell::NotInstalled => "not installed".to_owned(),
-            Cell::Missing => "-".to_owned(),
+            Cell::Missing | Cell::NotImplemented => "-".to_owned(),
             Cell::Measured(c) => match c.metrics.get(m).copied().flatten() {
                 None => "FAILED".to_owned(),
                 Some(s) => {
@@ -396,6 +402,7 @@ impl Report {
                         "args": case.args,
                         "system": s,
                         "installed": cell != Cell::NotInstalled,
+                        "implemented": cell != Cell::NotImplemented,
                         "metric": m.key,
                         "unit": m.unit,
                         "higher_is_better": m.higher_is_better,
@@ -606,6 +613,38 @@ mod tests {
         assert_eq!(r.reference(), Some("tokio-st"));
         assert_eq!(r.vs_reference(0, "tokio", 0), Some(0.5));
         assert_eq!(r.failures().len(), 1);
+    }
+
+    #[test]
+    fn unimplemented_pairs_show_a_dash_and_are_not_failures() {
+        let mut r = report();
+        r.cases.push(Case {
+            workload: "suprestart",
+            args: vec![100],
+        });
+        // The runner starts no run for tokio and tokio-st on suprestart.
+        assert_eq!(r.cell(1, "tokio"), Cell::NotImplemented);
+        assert_eq!(r.cell(1, "beam"), Cell::NotInstalled);
+        assert_eq!(r.failures().len(), 1, "only ring's failed run");
+        let md = r.markdown_summary();
+        assert!(
+            md.contains("| sup restart 100 kills, us/restart | not installed | - | - |\n"),
+            "{md}"
+        );
+        let t = r.terminal();
+        assert!(
+            t.lines().any(|l| l
+                .split_whitespace()
+                .eq(["tokio-st", "-", "-", "-", "-", "-", "-"])),
+            "{t}"
+        );
+        let j = r.json();
+        let medians = j["medians"].as_array().unwrap();
+        assert!(
+            medians
+                .iter()
+                .any(|m| m["workload"] == "suprestart" && m["implemented"] == false)
+        );
     }
 
     #[test]

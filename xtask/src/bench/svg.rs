@@ -73,6 +73,7 @@ fn groups(report: &Report) -> Vec<Group> {
                             (None, _) => format!("{name}: FAILED"),
                         },
                         Cell::Missing => format!("{name}: not run"),
+                        Cell::NotImplemented => format!("{name}: not implemented"),
                     };
                     (s.clone(), r, tip)
                 })
