@@ -15,12 +15,13 @@ use beamish_process::{
     Addr, Caller, Ctx, Exit, GenServer, Message, Node, NodeConfig, Reply, ServerCtx, ServerRef,
 };
 use beamish_pubsub::PubSub;
+use beamish_registry::{Keys, Registry};
 use beamish_supervisor::{ChildSpec, Started, Strategy, Supervisor};
 use tokio::sync::{mpsc, oneshot};
 
 use crate::common::{
-    CallRun, FanoutRun, Latch, Outcome, PingPongRun, RingRun, SkynetRun, SpawnRun, SubStats,
-    SupRestartRun, Workload, rss_bytes,
+    CallRun, FanoutRun, Latch, Outcome, PingPongRun, RegistryRun, RingRun, SkynetRun, SpawnRun,
+    SubStats, SupRestartRun, Workload, rss_bytes,
 };
 
 /// Asks a ring node, subscriber or ponger to report its own count, and then to stop. Like the raw-tokio side,
@@ -46,6 +47,11 @@ pub(crate) async fn run(w: Workload) -> Outcome {
         Workload::Fanout { subs, msgs } => fanout(&node, subs, msgs).await.outcome(),
         Workload::SupRestart { kills } => suprestart(&node, kills).await.outcome(),
         Workload::PubSub { subs, msgs } => pubsub(&node, subs, msgs).await.outcome_as("pubsub"),
+        Workload::Registry {
+            procs,
+            partitions,
+            rounds,
+        } => registry(&node, procs, partitions, rounds).await.outcome(),
     }
 }
 
@@ -533,5 +539,60 @@ async fn pubsub(node: &Node, subs: usize, msgs: usize) -> FanoutRun {
         msgs,
         elapsed,
         stats,
+    }
+}
+
+/// Registry throughput: `procs` processes, each registering a key of its own (unique keys),
+/// looking it up (`whereis`, the lookup of a unique key) and unregistering it, round after
+/// round. With two processes both runtime threads work at once, so one partition is shared
+/// and two partitions (the registry partitions by the registering pid) can split the load.
+async fn registry(node: &Node, procs: usize, partitions: usize, rounds: usize) -> RegistryRun {
+    let reg: Registry<u64, ()> = Registry::builder(Keys::Unique)
+        .partitions(partitions)
+        .start(node)
+        .expect("registry");
+    let per = rounds / procs;
+    let done = Latch::new(procs);
+    let good = Arc::new(AtomicUsize::new(0));
+    let (go_tx, _) = tokio::sync::broadcast::channel::<()>(1);
+    for p in 0..procs {
+        let (reg, done, good) = (reg.clone(), done.clone(), good.clone());
+        let mut go = go_tx.subscribe();
+        node.spawn(move |ctx: Ctx<()>| async move {
+            let _ = go.recv().await;
+            let me = ctx.pid();
+            let mut ok = 0;
+            // Keys of process p: p, p + procs, p + 2 procs, ...: never another's.
+            for i in 0..per as u64 {
+                let key = i * procs as u64 + p as u64;
+                let registered = reg.register(&ctx, key, ()).is_ok();
+                let found = reg.whereis(&key) == Some(me);
+                reg.unregister(&ctx, &key);
+                ok += usize::from(registered && found);
+            }
+            good.fetch_add(ok, Ordering::Relaxed);
+            done.count_down();
+        })
+        .expect("spawn");
+    }
+    // Give every worker the time to reach its start line, then start them together.
+    while go_tx.receiver_count() < procs {
+        tokio::task::yield_now().await;
+    }
+    let t0 = Instant::now();
+    let _ = go_tx.send(());
+    done.wait().await;
+    // Each first entry of a process asks the partition's watcher to monitor it and each last
+    // removal to stop: wait until the watchers have caught up, so that their share of the work
+    // is inside the time too.
+    reg.sync().await;
+    let elapsed = t0.elapsed();
+    RegistryRun {
+        procs,
+        partitions,
+        rounds: per * procs,
+        elapsed,
+        good: good.load(Ordering::Relaxed),
+        left: reg.count(),
     }
 }

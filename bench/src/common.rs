@@ -33,6 +33,13 @@ pub(crate) enum Workload {
     /// One publisher broadcasts `msgs` messages on one topic of the system's own pub/sub (or
     /// process groups) to `subs` subscribers.
     PubSub { subs: usize, msgs: usize },
+    /// `procs` processes each register, look up and unregister their own unique keys in one
+    /// registry with `partitions` partitions, `rounds` rounds in all.
+    Registry {
+        procs: usize,
+        partitions: usize,
+        rounds: usize,
+    },
 }
 
 /// The skynet size the anchors use: a million leaves, 1.11M actors.
@@ -79,6 +86,11 @@ impl Workload {
                 subs: us(0),
                 msgs: us(1),
             }),
+            "registry" => want(3).map(|()| Workload::Registry {
+                procs: us(0),
+                partitions: us(1),
+                rounds: us(2),
+            }),
             "suprestart" => want(1).map(|()| Workload::SupRestart { kills: us(0) }),
             "pubsub" => want(2).map(|()| Workload::PubSub {
                 subs: us(0),
@@ -101,6 +113,11 @@ impl Workload {
                 subs > 0 && msgs > 0
             }
             Workload::SupRestart { kills } => kills > 0,
+            Workload::Registry {
+                procs,
+                partitions,
+                rounds,
+            } => procs > 0 && partitions > 0 && rounds >= procs,
         };
         if ok {
             Ok(())
@@ -124,6 +141,7 @@ impl Workload {
             Workload::Fanout { .. } => "fanout",
             Workload::SupRestart { .. } => "suprestart",
             Workload::PubSub { .. } => "pubsub",
+            Workload::Registry { .. } => "registry",
         }
     }
 }
@@ -568,6 +586,37 @@ impl SupRestartRun {
     }
 }
 
+/// Raw measurements of the registry workload.
+#[derive(Debug)]
+pub(crate) struct RegistryRun {
+    pub(crate) procs: usize,
+    pub(crate) partitions: usize,
+    /// Rounds made: `procs * (rounds / procs)`; each is a register, a lookup, an unregister.
+    pub(crate) rounds: usize,
+    pub(crate) elapsed: Duration,
+    /// Rounds where every step did what it should (registered, found itself, gone after).
+    pub(crate) good: usize,
+    /// Entries left in the registry afterwards (must be none).
+    pub(crate) left: usize,
+}
+
+impl RegistryRun {
+    pub(crate) fn outcome(self) -> Outcome {
+        let rounds = self.rounds;
+        Outcome::new("registry")
+            .field("procs", self.procs)
+            .field("partitions", self.partitions)
+            .field("rounds", rounds)
+            .field("ops_per_s", rate(3 * rounds, self.elapsed))
+            .require(self.good == rounds && self.left == 0, || {
+                format!(
+                    "{} of {rounds} rounds went right; {} entries left",
+                    self.good, self.left
+                )
+            })
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -596,6 +645,15 @@ mod tests {
             Workload::parse("suprestart", &args(&["2_000"])),
             Ok(Workload::SupRestart { kills: 2000 })
         );
+        assert_eq!(
+            Workload::parse("registry", &args(&["2", "1", "10_000"])),
+            Ok(Workload::Registry {
+                procs: 2,
+                partitions: 1,
+                rounds: 10_000
+            })
+        );
+        assert!(Workload::parse("registry", &args(&["3", "1", "2"])).is_err());
         assert_eq!(
             Workload::parse("pubsub", &args(&["10000", "100"])),
             Ok(Workload::PubSub {

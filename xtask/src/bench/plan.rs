@@ -57,6 +57,7 @@ const RING: &[Metric] = &[m("msgs_per_s", "msgs/s", true)];
 const SKYNET: &[Metric] = &[m("ms", "ms", false)];
 const CALL: &[Metric] = &[m("calls_per_s", "calls/s", true)];
 const FANOUT: &[Metric] = &[m("deliveries_per_s", "deliveries/s", true)];
+const REGISTRY: &[Metric] = &[m("ops_per_s", "ops/s", true)];
 const SUPRESTART: &[Metric] = &[
     m("us_per_restart", "us/restart", false),
     m("p99_us", "us/restart p99", false),
@@ -73,6 +74,7 @@ pub(crate) fn metrics(workload: &str) -> &'static [Metric] {
         "call" => CALL,
         "fanout" | "pubsub" => FANOUT,
         "suprestart" => SUPRESTART,
+        "registry" => REGISTRY,
         _ => &[],
     }
 }
@@ -87,17 +89,19 @@ pub(crate) const WORKLOADS: &[&str] = &[
     "fanout",
     "suprestart",
     "pubsub",
+    "registry",
 ];
 
 /// Whether `system` implements `workload`. The actor workloads run everywhere; suprestart
 /// needs a supervisor (beamish's crate, OTP's `supervisor`) and pubsub a pub/sub or process
 /// group layer (beamish's `PubSub`, OTP's `pg`, `ractor::pg`). The runner does not start the
-/// others, and tables show "-" for them; `beamish-bench` itself refuses them (exit status 3,
+/// others, and tables show "-" for them; registry measures beamish's `Registry` on its own; `beamish-bench` itself refuses them (exit status 3,
 /// no result line).
 pub(crate) fn implements(workload: &str, system: &str) -> bool {
     match workload {
         "suprestart" => matches!(system, "beamish" | "beam"),
         "pubsub" => matches!(system, "beamish" | "beam" | "ractor"),
+        "registry" => system == "beamish",
         _ => true,
     }
 }
@@ -130,6 +134,9 @@ impl Case {
             ("fanout", [subs, msgs]) => format!("fanout {} x {msgs}", si(*subs)),
             ("suprestart", [kills]) => format!("sup restart {} kills", si(*kills)),
             ("pubsub", [subs, msgs]) => format!("pubsub {} x {msgs}", si(*subs)),
+            ("registry", [procs, parts, rounds]) => {
+                format!("registry {procs}p {parts}part {}", si(*rounds))
+            }
             (w, _) => format!("{w} {}", self.arg_strings().join(" ")),
         }
     }
@@ -172,6 +179,12 @@ pub(crate) fn full_cases() -> Vec<Case> {
         Case::new("fanout", &[10_000, 100]),
         Case::new("suprestart", &[10_000]),
         Case::new("pubsub", &[10_000, 100]),
+        // Register, look up and unregister: 1 or 2 processes (one per runtime thread), 1 or 2
+        // partitions. Kept small: the registry's watchers make long runs superlinear for now.
+        Case::new("registry", &[1, 1, 20_000]),
+        Case::new("registry", &[1, 2, 20_000]),
+        Case::new("registry", &[2, 1, 20_000]),
+        Case::new("registry", &[2, 2, 20_000]),
     ]
 }
 
@@ -190,6 +203,10 @@ pub(crate) fn quick_cases() -> Vec<Case> {
         Case::new("fanout", &[10_000, 20]),
         Case::new("suprestart", &[2_000]),
         Case::new("pubsub", &[10_000, 20]),
+        Case::new("registry", &[1, 1, 10_000]),
+        Case::new("registry", &[1, 2, 10_000]),
+        Case::new("registry", &[2, 1, 10_000]),
+        Case::new("registry", &[2, 2, 10_000]),
     ]
 }
 
@@ -221,6 +238,10 @@ mod tests {
                 "fanout 10k x 100",
                 "sup restart 10k kills",
                 "pubsub 10k x 100",
+                "registry 1p 1part 20k",
+                "registry 1p 2part 20k",
+                "registry 2p 1part 20k",
+                "registry 2p 2part 20k",
             ]
         );
     }
@@ -249,6 +270,7 @@ mod tests {
     fn only_some_systems_implement_the_library_workloads() {
         for s in SYSTEM_ORDER {
             assert!(implements("ring", s));
+            assert_eq!(implements("registry", s), *s == "beamish", "{s}");
             assert_eq!(
                 implements("suprestart", s),
                 ["beamish", "beam"].contains(s),
