@@ -172,11 +172,19 @@ struct RingShared {
 async fn ring_node(
     mut ctx: Ctx<u64>,
     index: usize,
-    next_addr: oneshot::Receiver<Addr<u64>>,
+    next_node: Option<Addr<u64>>,
+    head_link: Option<oneshot::Receiver<Addr<u64>>>,
     shared: Arc<RingShared>,
 ) {
-    let Ok(next_node) = next_addr.await else {
-        return;
+    // Every node but the head knows its successor when it is spawned; the head learns it
+    // once the ring is built, like Erlang's `{next, Pid}`.
+    let next_node = match (next_node, head_link) {
+        (Some(n), _) => n,
+        (None, Some(rx)) => match rx.await {
+            Ok(n) => n,
+            Err(_) => return,
+        },
+        (None, None) => return,
     };
     let mut handled = 0u64;
     loop {
@@ -206,23 +214,27 @@ async fn ring(node: &Node, nodes: usize, hops: usize) -> RingRun {
         last: AtomicUsize::new(usize::MAX),
         handled: AtomicU64::new(0),
     });
-    let mut addrs = Vec::with_capacity(nodes);
-    let mut links = Vec::with_capacity(nodes);
-    for index in 0..nodes {
-        // Each node learns its successor at set-up, like Erlang's `{next, Pid}`.
-        let (tx, rx) = oneshot::channel();
+    // Node 0 (the head) first; then nodes n-1, n-2, ..., 1, each spawned with its successor.
+    let (head_tx, head_rx) = oneshot::channel();
+    let head = {
         let shared = shared.clone();
-        addrs.push(
-            node.spawn(move |ctx: Ctx<u64>| ring_node(ctx, index, rx, shared))
-                .expect("spawn"),
-        );
-        links.push(tx);
+        node.spawn(move |ctx: Ctx<u64>| ring_node(ctx, 0, None, Some(head_rx), shared))
+            .expect("spawn")
+    };
+    let mut addrs = Vec::with_capacity(nodes);
+    addrs.push(head.clone());
+    let mut succ = head.clone();
+    for index in (1..nodes).rev() {
+        let shared = shared.clone();
+        let next_node = succ.clone();
+        succ = node
+            .spawn(move |ctx: Ctx<u64>| ring_node(ctx, index, Some(next_node), None, shared))
+            .expect("spawn");
+        addrs.push(succ.clone());
     }
-    for (i, tx) in links.into_iter().enumerate() {
-        let _ = tx.send(addrs[(i + 1) % nodes].clone());
-    }
+    let _ = head_tx.send(succ);
     let t0 = Instant::now();
-    let _ = addrs[0].send(hops as u64);
+    let _ = head.send(hops as u64);
     shared.done.wait().await;
     let elapsed = t0.elapsed();
     for a in &addrs {

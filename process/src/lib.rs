@@ -78,7 +78,7 @@ pub use node::{DEFAULT_PROCESS_LIMIT, Node, NodeConfig};
 pub use pid::{NodeId, Pid, Ref};
 pub use process::{SpawnOpts, current_pid};
 pub use server::{
-    Caller, DEFAULT_CALL_TIMEOUT, GenServer, Reply, ReplyTo, ServerCtx, ServerMsg, ServerRef,
+    Caller, DEFAULT_CALL_TIMEOUT, Dest, GenServer, Reply, ReplyTo, ServerCtx, ServerMsg, ServerRef,
 };
 pub use signal::{DownMsg, ExitMsg, Message};
 pub use task::{

@@ -572,3 +572,83 @@ async fn finish_start<S: GenServer>(
         )),
     }
 }
+
+/// Where a message or call goes: a pid, or a name registered on the node. Erlang accepts
+/// either wherever a process is addressed; so do [`Node::call`], [`Node::cast`] and
+/// [`Node::send_to`].
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub enum Dest<'a> {
+    /// A process by pid.
+    Pid(Pid),
+    /// A process by its registered name.
+    Name(&'a str),
+}
+
+impl From<Pid> for Dest<'_> {
+    fn from(pid: Pid) -> Self {
+        Dest::Pid(pid)
+    }
+}
+
+impl<'a> From<&'a str> for Dest<'a> {
+    fn from(name: &'a str) -> Self {
+        Dest::Name(name)
+    }
+}
+
+impl Node {
+    /// The pid a destination stands for now, if any.
+    pub fn resolve<'a>(&self, dest: impl Into<Dest<'a>>) -> Option<Pid> {
+        match dest.into() {
+            Dest::Pid(pid) => Some(pid),
+            Dest::Name(name) => self.whereis(name),
+        }
+    }
+
+    /// A typed handle to the [`GenServer`] at `dest`: [`CallError::NotRegistered`] for a free
+    /// name, [`CallError::NoProc`] for a pid that is not alive or not a server of type `S`.
+    pub fn server<'a, S: GenServer>(
+        &self,
+        dest: impl Into<Dest<'a>>,
+    ) -> Result<ServerRef<S>, CallError> {
+        let pid = match dest.into() {
+            Dest::Pid(pid) => pid,
+            Dest::Name(name) => self.whereis(name).ok_or(CallError::NotRegistered)?,
+        };
+        self.addr::<ServerMsg<S>>(pid)
+            .map(|addr| ServerRef { addr })
+            .ok_or(CallError::NoProc)
+    }
+
+    /// Calls the [`GenServer`] at `dest` (a pid or a registered name) with the default
+    /// timeout (R-GS-1..4). A free name fails with [`CallError::NotRegistered`], as
+    /// `gen_server:call` to an unregistered name exits with `noproc`.
+    pub async fn call<'a, S: GenServer>(
+        &self,
+        dest: impl Into<Dest<'a>>,
+        request: S::Call,
+    ) -> Result<S::Reply, CallError> {
+        self.server::<S>(dest)?.call(request).await
+    }
+
+    /// Casts to the [`GenServer`] at `dest`. Never fails, whether or not anybody is there
+    /// (R-GS-5).
+    pub fn cast<'a, S: GenServer>(&self, dest: impl Into<Dest<'a>>, message: S::Cast) {
+        if let Ok(server) = self.server::<S>(dest) {
+            server.cast(message);
+        }
+    }
+
+    /// Sends a plain message to the process at `dest`. Sending to a free name is an error
+    /// (R-ORD-4), as is sending to a process that takes another message type.
+    pub fn send_to<'a, M: Send + 'static>(
+        &self,
+        dest: impl Into<Dest<'a>>,
+        msg: M,
+    ) -> Result<(), SendError<M>> {
+        match dest.into() {
+            Dest::Pid(pid) => self.send(pid, msg),
+            Dest::Name(name) => self.send_named(name, msg),
+        }
+    }
+}

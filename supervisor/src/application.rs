@@ -14,9 +14,10 @@ use crate::supervisor::Supervisor;
 /// or Ctrl-C), then stopped gracefully: children in reverse start order, each within its own
 /// shutdown policy, the whole within an optional overall limit.
 ///
-/// This crate does not install signal handlers itself (tokio's `signal` feature would bring
-/// OS event machinery into every user of supervisors); the binary passes the future that
-/// resolves on its signals, for example with tokio's `signal` feature:
+/// With this crate's `signals` feature, [`run_until_signal`](Application::run_until_signal)
+/// stops the tree on SIGTERM or Ctrl-C. Without it (the default: tokio's signal handling
+/// brings OS event machinery that most users of supervisors do not need), the binary passes
+/// the future that resolves on its signals, for example:
 ///
 /// ```text
 /// let shutdown = async {
@@ -131,6 +132,70 @@ impl Application {
             AppExit::Stopped
         } else {
             AppExit::Failed(reason)
+        }
+    }
+}
+
+#[cfg(feature = "signals")]
+impl Application {
+    /// Runs until the OS process gets SIGTERM or Ctrl-C (SIGINT), then stops the tree
+    /// gracefully; `main` returns [`AppExit::exit_code`] so the exit status tells whether the
+    /// stop was clean. The signal handlers are installed before the tree starts, so a signal
+    /// that arrives while it starts is not missed. Needs the `signals` feature.
+    pub async fn run_until_signal(self, node: &Node) -> AppExit {
+        let signals = ShutdownSignals::install();
+        self.run(node, signals.wait()).await
+    }
+}
+
+/// SIGTERM and Ctrl-C, installed eagerly.
+#[cfg(feature = "signals")]
+struct ShutdownSignals {
+    #[cfg(unix)]
+    term: Option<tokio::signal::unix::Signal>,
+    #[cfg(unix)]
+    int: Option<tokio::signal::unix::Signal>,
+}
+
+#[cfg(feature = "signals")]
+impl ShutdownSignals {
+    fn install() -> ShutdownSignals {
+        #[cfg(unix)]
+        {
+            use tokio::signal::unix::{SignalKind, signal};
+            let term = signal(SignalKind::terminate())
+                .inspect_err(|e| tracing::warn!(target: "beamish_supervisor", error = %e, "cannot watch SIGTERM"))
+                .ok();
+            let int = signal(SignalKind::interrupt())
+                .inspect_err(|e| tracing::warn!(target: "beamish_supervisor", error = %e, "cannot watch SIGINT"))
+                .ok();
+            ShutdownSignals { term, int }
+        }
+        #[cfg(not(unix))]
+        {
+            ShutdownSignals {}
+        }
+    }
+
+    async fn wait(self) {
+        #[cfg(unix)]
+        {
+            let ShutdownSignals { term, int } = self;
+            let recv = |s: Option<tokio::signal::unix::Signal>| async move {
+                match s {
+                    Some(mut s) => {
+                        s.recv().await;
+                    }
+                    None => std::future::pending::<()>().await,
+                }
+            };
+            let (t, i) = (recv(term), recv(int));
+            futures::pin_mut!(t, i);
+            futures::future::select(t, i).await;
+        }
+        #[cfg(not(unix))]
+        {
+            let _ = tokio::signal::ctrl_c().await;
         }
     }
 }

@@ -3,7 +3,7 @@
 
 use std::collections::HashMap;
 use std::fmt;
-use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
+use std::sync::atomic::{AtomicBool, AtomicU32, AtomicU64, Ordering};
 use std::sync::{Arc, Mutex, PoisonError, RwLock};
 use std::time::Duration;
 
@@ -65,7 +65,11 @@ pub struct FuseEvent {
 /// installing take the fuse's own lock. A blown fuse heals `reset` after it blew, by a timer
 /// on the current tokio runtime (and, without one, at the first `ask` after that time).
 ///
-/// Not modelled: `fault_injection` fuses and the alarm raised while a fuse is blown.
+/// A fuse installed with [`install_fault_injection`](Fuses::install_fault_injection) also
+/// answers `blown` at random at a given rate (R-FUSE-3). An alarm is raised when a fuse blows
+/// and cleared after three consecutive `ok` answers once it has healed (the `fuse` library's
+/// alarm handler); [`alarms`](Fuses::alarms) lists the raised ones and
+/// [`subscribe_alarms`](Fuses::subscribe_alarms) streams the changes.
 #[derive(Clone, Default)]
 pub struct Fuses {
     inner: Arc<Inner>,
@@ -83,12 +87,31 @@ impl fmt::Debug for Fuses {
 struct Inner {
     fuses: RwLock<HashMap<Arc<str>, Arc<Fuse>>>,
     subscribers: Mutex<Vec<mpsc::UnboundedSender<FuseEvent>>>,
+    alarm_subscribers: Mutex<Vec<mpsc::UnboundedSender<AlarmEvent>>>,
 }
+
+/// An alarm about a fuse was raised (it blew) or cleared (three `ok` answers in a row after
+/// it healed).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct AlarmEvent {
+    /// The fuse.
+    pub name: Arc<str>,
+    /// `true` when raised, `false` when cleared.
+    pub raised: bool,
+}
+
+/// `ok` answers in a row that clear a fuse's alarm.
+const OKS_TO_CLEAR_ALARM: u32 = 3;
 
 struct Fuse {
     name: Arc<str>,
     blown: AtomicBool,
     disabled: AtomicBool,
+    /// Raised while blown, and until `OKS_TO_CLEAR_ALARM` ok answers in a row after healing.
+    alarm: AtomicBool,
+    oks_since_heal: AtomicU32,
+    /// `Some(rate)` for a fault-injection fuse: the share of asks answered `blown` at random.
+    fault_rate: Option<f64>,
     /// Bumped at every blow, reset and reinstall, so that a stale heal timer does nothing.
     generation: AtomicU64,
     state: Mutex<FuseInner>,
@@ -120,6 +143,17 @@ impl Fuses {
     /// Installs the fuse `name` with `policy`, healthy. Reinstalling resets its melts and
     /// options but not a disabled circuit (R-FUSE-3).
     pub fn install(&self, name: &str, policy: FusePolicy) {
+        self.install_with(name, policy, None);
+    }
+
+    /// Installs a fault-injection fuse (`{fault_injection, Rate, MaxR, MaxT}`, R-FUSE-3): it
+    /// behaves as an ordinary fuse with `policy`, and besides answers `blown` at random to a
+    /// share `rate` (0.0 to 1.0) of the asks, to test how callers cope with a blown fuse.
+    pub fn install_fault_injection(&self, name: &str, rate: f64, policy: FusePolicy) {
+        self.install_with(name, policy, Some(rate.clamp(0.0, 1.0)));
+    }
+
+    fn install_with(&self, name: &str, policy: FusePolicy, fault_rate: Option<f64>) {
         let mut map = self
             .inner
             .fuses
@@ -133,6 +167,9 @@ impl Fuses {
             name: name.clone(),
             blown: AtomicBool::new(false),
             disabled: AtomicBool::new(disabled),
+            alarm: AtomicBool::new(false),
+            oks_since_heal: AtomicU32::new(0),
+            fault_rate,
             generation: AtomicU64::new(0),
             state: Mutex::new(FuseInner {
                 policy,
@@ -154,7 +191,15 @@ impl Fuses {
         if fuse.disabled.load(Ordering::Acquire) {
             return Ok(FuseState::Blown);
         }
+        if fuse.fault_rate.is_some_and(|rate| random_unit() < rate) {
+            return Ok(FuseState::Blown);
+        }
         if !fuse.blown.load(Ordering::Acquire) {
+            if fuse.alarm.load(Ordering::Acquire) {
+                let fuse = fuse.clone();
+                drop(map);
+                self.count_ok(&fuse);
+            }
             return Ok(FuseState::Ok);
         }
         let fuse = fuse.clone();
@@ -167,8 +212,53 @@ impl Fuses {
         Ok(if fuse.blown.load(Ordering::Acquire) {
             FuseState::Blown
         } else {
+            self.count_ok(&fuse);
             FuseState::Ok
         })
+    }
+
+    /// One more `ok` answer for a fuse whose alarm is raised; the third in a row clears it.
+    fn count_ok(&self, fuse: &Fuse) {
+        let oks = fuse.oks_since_heal.fetch_add(1, Ordering::AcqRel) + 1;
+        if oks >= OKS_TO_CLEAR_ALARM && fuse.alarm.swap(false, Ordering::AcqRel) {
+            self.publish_alarm(&fuse.name, false);
+        }
+    }
+
+    /// The fuses whose alarm is raised.
+    pub fn alarms(&self) -> Vec<Arc<str>> {
+        let mut v: Vec<Arc<str>> = self
+            .read()
+            .values()
+            .filter(|f| f.alarm.load(Ordering::Acquire))
+            .map(|f| f.name.clone())
+            .collect();
+        v.sort();
+        v
+    }
+
+    /// A stream of alarm changes: raised when a fuse blows, cleared after three `ok` answers
+    /// in a row once it has healed (R-FUSE-3).
+    pub fn subscribe_alarms(&self) -> AlarmEvents {
+        let (tx, rx) = mpsc::unbounded_channel();
+        self.inner
+            .alarm_subscribers
+            .lock()
+            .unwrap_or_else(PoisonError::into_inner)
+            .push(tx);
+        AlarmEvents { rx }
+    }
+
+    fn publish_alarm(&self, name: &Arc<str>, raised: bool) {
+        let ev = AlarmEvent {
+            name: name.clone(),
+            raised,
+        };
+        self.inner
+            .alarm_subscribers
+            .lock()
+            .unwrap_or_else(PoisonError::into_inner)
+            .retain(|s| s.send(ev.clone()).is_ok());
     }
 
     /// Records a failure (R-FUSE-1). The `(max_melts + 1)`-th melt inside the window blows the
@@ -187,7 +277,11 @@ impl Fuses {
         fuse.blown.store(true, Ordering::Release);
         let generation = fuse.generation.fetch_add(1, Ordering::AcqRel) + 1;
         drop(st);
+        fuse.oks_since_heal.store(0, Ordering::Release);
         self.publish(&fuse.name, FuseState::Blown);
+        if !fuse.alarm.swap(true, Ordering::AcqRel) {
+            self.publish_alarm(&fuse.name, true);
+        }
         if let Ok(rt) = tokio::runtime::Handle::try_current() {
             let fuses = self.clone();
             let fuse = fuse.clone();
@@ -275,6 +369,7 @@ impl Fuses {
         st.melts.clear();
         st.heal_at = None;
         let was_blown = fuse.blown.swap(false, Ordering::AcqRel);
+        fuse.oks_since_heal.store(0, Ordering::Release);
         drop(st);
         if was_blown {
             self.publish(&fuse.name, FuseState::Ok);
@@ -297,6 +392,47 @@ impl Fuses {
 impl Fuse {
     fn lock(&self) -> std::sync::MutexGuard<'_, FuseInner> {
         self.state.lock().unwrap_or_else(PoisonError::into_inner)
+    }
+}
+
+/// A number in `[0, 1)` from a per-thread xorshift generator seeded from the standard
+/// library's random hash keys: cheap enough for every `ask` of a fault-injection fuse, and
+/// no dependency for a testing aid.
+fn random_unit() -> f64 {
+    use std::cell::Cell;
+    use std::hash::{BuildHasher, Hasher};
+    thread_local! {
+        static STATE: Cell<u64> = Cell::new({
+            let mut h = std::collections::hash_map::RandomState::new().build_hasher();
+            h.write_u64(0x9e37_79b9_7f4a_7c15);
+            h.finish() | 1
+        });
+    }
+    STATE.with(|s| {
+        let mut x = s.get();
+        x ^= x << 13;
+        x ^= x >> 7;
+        x ^= x << 17;
+        s.set(x);
+        (x >> 11) as f64 / (1u64 << 53) as f64
+    })
+}
+
+/// The receiving end of [`Fuses::subscribe_alarms`].
+#[derive(Debug)]
+pub struct AlarmEvents {
+    rx: mpsc::UnboundedReceiver<AlarmEvent>,
+}
+
+impl AlarmEvents {
+    /// The next alarm change; `None` once the table is gone.
+    pub async fn recv(&mut self) -> Option<AlarmEvent> {
+        self.rx.recv().await
+    }
+
+    /// The next alarm change if one is waiting.
+    pub fn try_recv(&mut self) -> Option<AlarmEvent> {
+        self.rx.try_recv().ok()
     }
 }
 

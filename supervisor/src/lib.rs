@@ -102,7 +102,10 @@ pub use dynamic::{DynamicSupervisor, DynamicSupervisorRef};
 pub use error::{
     DeleteChildError, RestartChildError, StartChildError, SupervisorStartError, TerminateChildError,
 };
-pub use fuse::{FuseError, FuseEvent, FuseEvents, FusePolicy, FuseState, Fuses, RunError};
+pub use fuse::{
+    AlarmEvent, AlarmEvents, FuseError, FuseEvent, FuseEvents, FusePolicy, FuseState, Fuses,
+    RunError,
+};
 pub use info::{ChildCounts, ChildInfo, ChildStatus, Flavor, SupervisionTree, TreeChild};
 pub use spec::{
     Backoff, ChildKind, ChildSpec, DEFAULT_WORKER_SHUTDOWN, Linker, Restart, Shutdown, StartFuture,

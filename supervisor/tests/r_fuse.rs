@@ -127,3 +127,56 @@ fn asking_needs_no_process_and_no_runtime() {
         }
     });
 }
+
+/// R-FUSE-3: a fault-injection fuse answers `blown` at random at its rate, besides behaving
+/// as an ordinary fuse.
+#[tokio::test(start_paused = true)]
+async fn r_fuse_3_fault_injection_blows_at_its_rate() {
+    let fuses = Fuses::new();
+    fuses.install_fault_injection("always", 1.0, policy(5));
+    fuses.install_fault_injection("never", 0.0, policy(5));
+    fuses.install_fault_injection("half", 0.5, policy(5));
+    let blown = |name: &str| {
+        (0..10_000)
+            .filter(|_| fuses.ask(name) == Ok(FuseState::Blown))
+            .count()
+    };
+    assert_eq!(blown("always"), 10_000);
+    assert_eq!(blown("never"), 0);
+    let half = blown("half");
+    assert!(
+        (4_000..=6_000).contains(&half),
+        "{half} of 10,000 blown at rate 0.5"
+    );
+    // Melts still blow it as an ordinary fuse.
+    fuses.install_fault_injection("melted", 0.0, policy(0));
+    fuses.melt("melted").unwrap();
+    assert_eq!(fuses.ask("melted"), Ok(FuseState::Blown));
+}
+
+/// R-FUSE-3: an alarm is raised while a fuse is blown and cleared after three consecutive
+/// `ok` answers once it has healed.
+#[tokio::test(start_paused = true)]
+async fn r_fuse_3_alarm_raised_when_blown_cleared_after_three_oks() {
+    use beamish_supervisor::AlarmEvent;
+    let fuses = Fuses::new();
+    let mut alarms = fuses.subscribe_alarms();
+    fuses.install("db", policy(0));
+    assert!(fuses.alarms().is_empty());
+    fuses.melt("db").unwrap();
+    let ev = |raised| AlarmEvent {
+        name: "db".into(),
+        raised,
+    };
+    assert_eq!(alarms.recv().await, Some(ev(true)));
+    assert_eq!(fuses.alarms(), vec![std::sync::Arc::<str>::from("db")]);
+    fuses.reset("db").unwrap();
+    // Healed, but the alarm stays until three oks in a row.
+    assert_eq!(fuses.ask("db"), Ok(FuseState::Ok));
+    assert_eq!(fuses.ask("db"), Ok(FuseState::Ok));
+    assert_eq!(alarms.try_recv(), None);
+    assert_eq!(fuses.alarms().len(), 1);
+    assert_eq!(fuses.ask("db"), Ok(FuseState::Ok));
+    assert_eq!(alarms.recv().await, Some(ev(false)));
+    assert!(fuses.alarms().is_empty());
+}

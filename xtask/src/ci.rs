@@ -70,6 +70,8 @@ impl Step {
 
 /// The steps of a CI run, in order.
 fn steps(full: bool) -> Vec<Step> {
+    // Every crate's optional features are built and tested too (they only add), so that
+    // feature-gated code such as the supervisor's signal handling cannot rot.
     let mut steps = vec![
         Step::command("fmt", cmd::cargo(["fmt", "--all", "--", "--check"])),
         Step::command(
@@ -78,6 +80,7 @@ fn steps(full: bool) -> Vec<Step> {
                 "clippy",
                 "--workspace",
                 "--all-targets",
+                "--all-features",
                 "--",
                 "-D",
                 "warnings",
@@ -90,20 +93,20 @@ fn steps(full: bool) -> Vec<Step> {
     if cmd::succeeds(cmd::cargo(["nextest", "--version"])) {
         steps.push(Step::command(
             "tests",
-            cmd::cargo(["nextest", "run", "--workspace"]),
+            cmd::cargo(["nextest", "run", "--workspace", "--all-features"]),
         ));
     } else {
         steps.push(Step::command(
             "tests",
-            cmd::cargo(["test", "--workspace", "--all-targets"]),
+            cmd::cargo(["test", "--workspace", "--all-targets", "--all-features"]),
         ));
     }
     steps.push(Step::command(
         "doctests",
-        cmd::cargo(["test", "--workspace", "--doc"]),
+        cmd::cargo(["test", "--workspace", "--doc", "--all-features"]),
     ));
 
-    let mut doc = cmd::cargo(["doc", "--workspace", "--no-deps"]);
+    let mut doc = cmd::cargo(["doc", "--workspace", "--no-deps", "--all-features"]);
     let rustdocflags = std::env::var_os("RUSTDOCFLAGS");
     doc.env(
         "RUSTDOCFLAGS",
