@@ -56,7 +56,10 @@ impl Watcher {
                     }
                     Message::Msg(Cmd::Unwatch(pid)) => {
                         if let Some(mref) = watched.remove(&pid) {
-                            ctx.demonitor(mref, true);
+                            // No flush: a DOWN already queued for this monitor is ignored below
+                            // (its ref no longer matches), and flushing would scan the whole
+                            // backlog at every unwatch, quadratic when the watcher falls behind.
+                            ctx.demonitor(mref, false);
                         }
                         settle(&mut pending, pid);
                     }
