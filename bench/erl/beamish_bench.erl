@@ -2,7 +2,7 @@
 %%
 %% Usage: erl -noshell [+P 5000000] -pa DIR -run beamish_bench main WORKLOAD [ARGS...]
 %%   spawn N | pingpong N | ring NODES HOPS | skynet [LEAVES] | call CALLERS TOTAL
-%%   | fanout SUBS MSGS | suprestart KILLS | pubsub SUBS MSGS
+%%   | fanout SUBS MSGS | suprestart KILLS | suploop RESTARTS | pubsub SUBS MSGS
 %%
 %% Prints one line "RESULT\tbeam\tWORKLOAD\tkey=value...", ending in "check=ok" when the
 %% workload verified its own result, or "check=FAILED\tdetail=..." (exit status 1) when not.
@@ -190,6 +190,28 @@ run("fanout", [Subs, Msgs]) ->
      failures([{Bad =:= 0,
                 fmt("~b of ~b subscribers saw a wrong count, sum or order; "
                     "~b deliveries, expected ~b", [Bad, Subs, Delivered, Subs * Msgs])}])};
+
+%% ---- suploop RESTARTS (bench_loop) ----
+
+%% From the supervisor's start until the child's (RESTARTS+1)-th start, in a loop where every
+%% child fails as soon as it is up. The logger is quieted as for suprestart.
+run("suploop", [Restarts]) ->
+    ok = logger:set_primary_config(level, critical),
+    process_flag(trap_exit, true),
+    Counter = atomics:new(1, []),
+    T0 = now_ns(),
+    {ok, Sup} = bench_loop:start_link(self(), Counter, Restarts),
+    Done = receive {loop_done, N} -> N end,
+    Elapsed = now_ns() - T0,
+    Starts = atomics:get(Counter, 1),
+    Alive = is_process_alive(Sup),
+    unlink(Sup),
+    exit(Sup, shutdown),
+    {[{"restarts", int(Restarts)},
+      {"restarts_per_s", dec0(Restarts / (Elapsed / 1.0e9))}],
+     failures([{Done =:= Restarts + 1 andalso Starts =:= Restarts + 1 andalso Alive,
+                fmt("~b starts for ~b restarts (want ~b), supervisor alive: ~p",
+                    [Starts, Restarts, Restarts + 1, Alive])}])};
 
 %% ---- suprestart KILLS (bench_sup + bench_child) ----
 

@@ -21,7 +21,7 @@ use tokio::sync::{mpsc, oneshot};
 
 use crate::common::{
     CallRun, FanoutRun, Latch, Outcome, PingPongRun, RegistryRun, RingRun, SkynetRun, SpawnRun,
-    SubStats, SupRestartRun, Workload, rss_bytes,
+    SubStats, SupLoopRun, SupRestartRun, Workload, rss_bytes,
 };
 
 /// Asks a ring node, subscriber or ponger to report its own count, and then to stop. Like the raw-tokio side,
@@ -46,6 +46,7 @@ pub(crate) async fn run(w: Workload) -> Outcome {
         Workload::Call { callers, total } => call(&node, callers, total).await.outcome(),
         Workload::Fanout { subs, msgs } => fanout(&node, subs, msgs).await.outcome(),
         Workload::SupRestart { kills } => suprestart(&node, kills).await.outcome(),
+        Workload::SupLoop { restarts } => suploop(&node, restarts).await.outcome(),
         Workload::PubSub { subs, msgs } => pubsub(&node, subs, msgs).await.outcome_as("pubsub"),
         Workload::Registry {
             procs,
@@ -481,6 +482,58 @@ async fn suprestart(node: &Node, kills: usize) -> SupRestartRun {
         latencies,
         restarts,
         same_pid,
+    }
+}
+
+/// A tight crash loop: the child's start function spawns a linked process that fails at once,
+/// so the supervisor restarts it again and again; the `restarts + 1`-th start spawns one that
+/// stays up and tells the driver.
+async fn suploop(node: &Node, restarts: usize) -> SupLoopRun {
+    let starts = Arc::new(AtomicUsize::new(0));
+    let (done_tx, done_rx) = oneshot::channel::<()>();
+    let done_tx = Arc::new(Mutex::new(Some(done_tx)));
+    let child = {
+        let starts = starts.clone();
+        ChildSpec::new("child", move |linker| {
+            let n = starts.fetch_add(1, Ordering::Relaxed) + 1;
+            let done_tx = done_tx.clone();
+            Box::pin(async move {
+                let addr = if n > restarts {
+                    if let Some(tx) = done_tx.lock().expect("not poisoned").take() {
+                        let _ = tx.send(());
+                    }
+                    linker.spawn_link(|mut ctx: Ctx<()>| async move {
+                        ctx.recv().await;
+                    })
+                } else {
+                    linker.spawn_link(|_: Ctx<()>| async { Err::<(), _>(Exit::error("crash")) })
+                };
+                let addr = addr.map_err(Exit::from)?;
+                Ok(Started::Running(addr.pid()))
+            })
+        })
+    };
+    let t0 = Instant::now();
+    let sup = Supervisor::new(Strategy::OneForOne)
+        .intensity(SUP_INTENSITY, SUP_PERIOD)
+        .child(child)
+        .start(node)
+        .await
+        .expect("supervisor start");
+    let _ = done_rx.await;
+    let elapsed = t0.elapsed();
+    let counted = sup
+        .which_children()
+        .await
+        .ok()
+        .and_then(|c| c.first().map(|c| c.restarts))
+        .unwrap_or(0);
+    let _ = sup.stop(Exit::Shutdown).await;
+    SupLoopRun {
+        restarts,
+        elapsed,
+        starts: starts.load(Ordering::Relaxed),
+        counted,
     }
 }
 

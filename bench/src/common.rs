@@ -30,6 +30,9 @@ pub(crate) enum Workload {
     /// A permanent server under a one-for-one supervisor is killed `kills` times; per kill,
     /// the time until the restarted server has answered a call.
     SupRestart { kills: usize },
+    /// A permanent child under a one-for-one supervisor crashes as soon as it starts,
+    /// `restarts` times in a row: restarts per second in a tight crash loop.
+    SupLoop { restarts: usize },
     /// One publisher broadcasts `msgs` messages on one topic of the system's own pub/sub (or
     /// process groups) to `subs` subscribers.
     PubSub { subs: usize, msgs: usize },
@@ -92,6 +95,7 @@ impl Workload {
                 rounds: us(2),
             }),
             "suprestart" => want(1).map(|()| Workload::SupRestart { kills: us(0) }),
+            "suploop" => want(1).map(|()| Workload::SupLoop { restarts: us(0) }),
             "pubsub" => want(2).map(|()| Workload::PubSub {
                 subs: us(0),
                 msgs: us(1),
@@ -113,6 +117,7 @@ impl Workload {
                 subs > 0 && msgs > 0
             }
             Workload::SupRestart { kills } => kills > 0,
+            Workload::SupLoop { restarts } => restarts > 0,
             Workload::Registry {
                 procs,
                 partitions,
@@ -140,6 +145,7 @@ impl Workload {
             Workload::Call { .. } => "call",
             Workload::Fanout { .. } => "fanout",
             Workload::SupRestart { .. } => "suprestart",
+            Workload::SupLoop { .. } => "suploop",
             Workload::PubSub { .. } => "pubsub",
             Workload::Registry { .. } => "registry",
         }
@@ -582,6 +588,38 @@ impl SupRestartRun {
                     "the supervisor counted {} restarts for {kills} kills",
                     self.restarts
                 )
+            })
+    }
+}
+
+/// Raw measurements of suploop.
+#[derive(Debug)]
+pub(crate) struct SupLoopRun {
+    pub(crate) restarts: usize,
+    /// From the supervisor's start until the child's `restarts + 1`-th start.
+    pub(crate) elapsed: Duration,
+    /// Child starts seen (must be `restarts + 1`: the first start and every restart).
+    pub(crate) starts: usize,
+    /// Restarts the supervisor itself counted (must be `restarts`; beamish only: OTP has no
+    /// such count, and the BEAM side reports the starts it saw instead).
+    pub(crate) counted: u64,
+}
+
+impl SupLoopRun {
+    pub(crate) fn outcome(self) -> Outcome {
+        let n = self.restarts;
+        Outcome::new("suploop")
+            .field("restarts", n)
+            .field("restarts_per_s", rate(n, self.elapsed))
+            .require(self.starts == n + 1, || {
+                format!(
+                    "{} child starts for {n} restarts (want {})",
+                    self.starts,
+                    n + 1
+                )
+            })
+            .require(self.counted == n as u64, || {
+                format!("the supervisor counted {} restarts, want {n}", self.counted)
             })
     }
 }

@@ -25,7 +25,10 @@ pub(crate) async fn run(w: Workload) -> Outcome {
         Workload::Skynet { leaves } => skynet(leaves).await.outcome(),
         Workload::Call { callers, total } => call(callers, total).await.outcome(),
         Workload::Fanout { subs, msgs } => fanout(subs, msgs).await.outcome(),
-        Workload::SupRestart { .. } | Workload::PubSub { .. } | Workload::Registry { .. } => {
+        Workload::SupRestart { .. }
+        | Workload::SupLoop { .. }
+        | Workload::PubSub { .. }
+        | Workload::Registry { .. } => {
             unreachable!("main runs only the workloads a system implements")
         }
     }

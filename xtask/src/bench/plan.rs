@@ -58,6 +58,7 @@ const SKYNET: &[Metric] = &[m("ms", "ms", false)];
 const CALL: &[Metric] = &[m("calls_per_s", "calls/s", true)];
 const FANOUT: &[Metric] = &[m("deliveries_per_s", "deliveries/s", true)];
 const REGISTRY: &[Metric] = &[m("ops_per_s", "ops/s", true)];
+const SUPLOOP: &[Metric] = &[m("restarts_per_s", "restarts/s", true)];
 const SUPRESTART: &[Metric] = &[
     m("us_per_restart", "us/restart", false),
     m("p99_us", "us/restart p99", false),
@@ -74,6 +75,7 @@ pub(crate) fn metrics(workload: &str) -> &'static [Metric] {
         "call" => CALL,
         "fanout" | "pubsub" => FANOUT,
         "suprestart" => SUPRESTART,
+        "suploop" => SUPLOOP,
         "registry" => REGISTRY,
         _ => &[],
     }
@@ -88,6 +90,7 @@ pub(crate) const WORKLOADS: &[&str] = &[
     "call",
     "fanout",
     "suprestart",
+    "suploop",
     "pubsub",
     "registry",
 ];
@@ -99,7 +102,7 @@ pub(crate) const WORKLOADS: &[&str] = &[
 /// no result line).
 pub(crate) fn implements(workload: &str, system: &str) -> bool {
     match workload {
-        "suprestart" => matches!(system, "beamish" | "beam"),
+        "suprestart" | "suploop" => matches!(system, "beamish" | "beam"),
         "pubsub" => matches!(system, "beamish" | "beam" | "ractor"),
         "registry" => system == "beamish",
         _ => true,
@@ -133,6 +136,7 @@ impl Case {
             ("call", [callers, total]) => format!("call {callers} callers {}", si(*total)),
             ("fanout", [subs, msgs]) => format!("fanout {} x {msgs}", si(*subs)),
             ("suprestart", [kills]) => format!("sup restart {} kills", si(*kills)),
+            ("suploop", [restarts]) => format!("sup crash loop {}", si(*restarts)),
             ("pubsub", [subs, msgs]) => format!("pubsub {} x {msgs}", si(*subs)),
             ("registry", [procs, parts, rounds]) => {
                 format!("registry {procs}p {parts}part {}", si(*rounds))
@@ -178,6 +182,7 @@ pub(crate) fn full_cases() -> Vec<Case> {
         Case::new("call", &[100, 1_000_000]),
         Case::new("fanout", &[10_000, 100]),
         Case::new("suprestart", &[10_000]),
+        Case::new("suploop", &[10_000]),
         Case::new("pubsub", &[10_000, 100]),
         // Register, look up and unregister: 1 or 2 processes (one per runtime thread), 1 or 2
         // partitions. Kept small: the registry's watchers make long runs superlinear for now.
@@ -202,6 +207,7 @@ pub(crate) fn quick_cases() -> Vec<Case> {
         Case::new("call", &[100, 200_000]),
         Case::new("fanout", &[10_000, 20]),
         Case::new("suprestart", &[2_000]),
+        Case::new("suploop", &[2_000]),
         Case::new("pubsub", &[10_000, 20]),
         Case::new("registry", &[1, 1, 10_000]),
         Case::new("registry", &[1, 2, 10_000]),
@@ -237,6 +243,7 @@ mod tests {
                 "call 100 callers 1M",
                 "fanout 10k x 100",
                 "sup restart 10k kills",
+                "sup crash loop 10k",
                 "pubsub 10k x 100",
                 "registry 1p 1part 20k",
                 "registry 1p 2part 20k",
