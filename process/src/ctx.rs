@@ -114,6 +114,17 @@ impl<M: Send + 'static> Ctx<M> {
         .await
     }
 
+    /// Removes every queued message `m` for which `matches(&m)` holds, keeping the others in
+    /// their order, and returns how many were removed. For behaviours that must take back
+    /// notifications they queued (a process-group monitor's events on demonitor, R-PG-4),
+    /// as `demonitor(Ref, [flush])` does for a `DOWN`.
+    pub fn flush(&mut self, mut matches: impl FnMut(&M) -> bool) -> usize {
+        self.inbox.remove_matching(&self.cell.mailbox, |m| match m {
+            Message::Msg(m) => matches(m),
+            _ => false,
+        })
+    }
+
     /// `receive ... after Timeout`: the next message, or `None` if none arrives in time.
     pub async fn recv_timeout(&mut self, timeout: Duration) -> Option<Message<M>> {
         tokio::time::timeout(timeout, self.recv()).await.ok()

@@ -14,7 +14,7 @@ use std::fmt;
 use std::hash::Hash;
 use std::sync::{Arc, RwLock, RwLockReadGuard, RwLockWriteGuard, Weak};
 
-use beamish_process::{Addr, Node, Pid, Ref, SpawnError};
+use beamish_process::{Addr, Ctx, Node, Pid, Ref, SpawnError};
 
 use crate::error::{JoinError, LeaveError};
 use crate::watch::{StopOnDrop, Watcher};
@@ -269,8 +269,9 @@ where
     }
 
     /// Removes a group or scope monitor; returns whether it existed. No event is sent for it
-    /// after this returns; events already in the monitoring process's mailbox stay there
-    /// (where `pg:demonitor` also flushes them).
+    /// after this returns; events already in the monitoring process's mailbox stay there. To
+    /// take those back too, as `pg:demonitor` does, call
+    /// [`demonitor_flush`](Self::demonitor_flush) from the monitoring process.
     pub fn demonitor(&self, mref: Ref) -> bool {
         let mut s = self.write();
         let before = s.scope_monitors.len();
@@ -296,6 +297,21 @@ where
             }
             None => false,
         }
+    }
+
+    /// Removes a monitor and flushes its events already queued in the calling (monitoring)
+    /// process's mailbox (`pg:demonitor/1`, R-PG-4). `event_ref` tells which queued messages
+    /// are this monitor's events: it returns the event's `mref` for a message that carries a
+    /// [`GroupEvent`], `None` for any other message. Returns whether the monitor existed.
+    pub fn demonitor_flush<M: Send + 'static>(
+        &self,
+        ctx: &mut Ctx<M>,
+        mref: Ref,
+        event_ref: impl Fn(&M) -> Option<Ref>,
+    ) -> bool {
+        let existed = self.demonitor(mref);
+        ctx.flush(|m| event_ref(m) == Some(mref));
+        existed
     }
 
     /// Waits until every member that had ended when this was called is removed (and its

@@ -73,3 +73,38 @@ async fn r_pg_4_scope_monitor_reports_every_group() {
     assert_eq!(probe.next().await, ev(mref, Change::Leave, "g", a.pid()));
     assert!(scope.demonitor(mref));
 }
+
+/// R-PG-4: `demonitor_flush`, called by the monitoring process, also takes back the monitor's
+/// events already in its mailbox, and leaves its other messages in order.
+#[tokio::test]
+async fn r_pg_4_demonitor_flushes_pending_events() {
+    use beamish_process::{Ctx, Message};
+    let node = node();
+    let scope: Scope<&'static str> = Scope::start(&node).unwrap();
+    let member = Agent::spawn(&node);
+    let (go_tx, go_rx) = tokio::sync::oneshot::channel::<beamish_process::Ref>();
+    let (out_tx, out_rx) = tokio::sync::oneshot::channel();
+    let watcher = {
+        let scope = scope.clone();
+        node.spawn(move |mut ctx: Ctx<Ev>| async move {
+            let mref = go_rx.await.unwrap();
+            let existed = scope.demonitor_flush(&mut ctx, mref, |e: &Ev| Some(e.mref));
+            let mut left = Vec::new();
+            while let Some(Message::Msg(e)) = ctx.try_recv() {
+                left.push(e);
+            }
+            let _ = out_tx.send((existed, left));
+        })
+        .unwrap()
+    };
+    let (mref, _) = scope.monitor_group("g", watcher.clone());
+    scope.join("g", member.pid()).unwrap();
+    scope.leave(&"g", member.pid()).unwrap();
+    // Another message for the watcher that is not one of this monitor's events.
+    let other = ev(node.make_ref(), Change::Join, "unrelated", member.pid());
+    watcher.send(other.clone()).unwrap();
+    go_tx.send(mref).unwrap();
+    let (existed, left) = out_rx.await.unwrap();
+    assert!(existed);
+    assert_eq!(left, vec![other]);
+}
