@@ -8,7 +8,7 @@ use std::fmt;
 use std::hash::Hash;
 use std::sync::{Arc, RwLock, RwLockReadGuard, RwLockWriteGuard, Weak};
 
-use beamish_process::{Addr, Ctx, Node, Pid, SpawnError};
+use beamish_process::{Addr, Ctx, Exit, Node, Pid, SpawnError};
 
 use crate::error::RegisterError;
 use crate::watch::{StopOnDrop, Watcher};
@@ -686,6 +686,49 @@ where
             }
         }
         calls
+    }
+
+    /// Like [`dispatch`](Self::dispatch), but each partition's call runs in its own task, the
+    /// partitions concurrently (R-REG-5, `parallel: true`); waits for all of them. A call that
+    /// panics makes this return its reason ([`Exit::Panic`]), as a linked task's crash would
+    /// reach the caller. Returns how many times `f` ran.
+    pub async fn dispatch_parallel<Q, F>(&self, key: &Q, f: F) -> Result<usize, Exit>
+    where
+        K: Borrow<Q>,
+        Q: Hash + Eq + ?Sized,
+        F: Fn(&[Entry<V>]) + Send + Sync + 'static,
+        V: Send + Sync + 'static,
+    {
+        let f = Arc::new(f);
+        let mut tasks = Vec::new();
+        for p in self.parts_for_key(key) {
+            let snapshot = p.read().keys.get(key).cloned();
+            if let Some(entries) = snapshot.filter(|e| !e.is_empty()) {
+                let f = f.clone();
+                tasks.push(tokio::spawn(async move { f(&entries) }));
+            }
+        }
+        let calls = tasks.len();
+        let mut failed = None;
+        for t in tasks {
+            if let Err(e) = t.await {
+                let reason = match e.try_into_panic() {
+                    Ok(payload) => match payload.downcast::<String>() {
+                        Ok(s) => Exit::Panic((*s).into()),
+                        Err(p) => match p.downcast::<&'static str>() {
+                            Ok(s) => Exit::Panic((*s).into()),
+                            Err(_) => Exit::Panic("a dispatch call panicked".into()),
+                        },
+                    },
+                    Err(_) => Exit::Killed,
+                };
+                failed.get_or_insert(reason);
+            }
+        }
+        match failed {
+            Some(reason) => Err(reason),
+            None => Ok(calls),
+        }
     }
 
     /// Waits until the entries of every owner that had ended when this was called are

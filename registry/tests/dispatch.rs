@@ -87,3 +87,39 @@ async fn r_reg_5_dispatch_runs_without_the_registered_processes() {
     });
     assert_eq!(pids, HashSet::from([a.pid()]));
 }
+
+/// R-REG-5 with `parallel: true`: one task per partition holding entries, all entries seen
+/// once, none for an empty key; a panicking call comes back as the caller's error.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn r_reg_5_parallel_dispatch_runs_one_task_per_partition() {
+    use std::sync::{Arc, Mutex};
+    let node = node();
+    let agents: Vec<Agent> = (0..64).map(|_| Agent::spawn(&node)).collect();
+    let reg: Registry<&'static str, u32> = Registry::builder(Keys::Duplicate)
+        .partitions(4)
+        .start(&node)
+        .unwrap();
+    fill(&reg, &agents).await;
+    let seen = Arc::new(Mutex::new(Vec::new()));
+    let s = seen.clone();
+    let calls = reg
+        .dispatch_parallel(&"topic", move |entries| {
+            s.lock().unwrap().extend(entries.iter().map(|e| *e.value()));
+        })
+        .await
+        .unwrap();
+    assert_eq!(calls, 4);
+    let mut seen = seen.lock().unwrap().clone();
+    seen.sort_unstable();
+    assert_eq!(seen, (0..64).collect::<Vec<u32>>());
+    assert_eq!(reg.dispatch_parallel(&"empty", |_| {}).await, Ok(0));
+    let failed = reg
+        .dispatch_parallel(&"topic", |_| panic!("subscriber list corrupt"))
+        .await;
+    assert_eq!(
+        failed,
+        Err(beamish_process::Exit::Panic(
+            "subscriber list corrupt".into()
+        ))
+    );
+}
