@@ -345,6 +345,23 @@ impl<C, D> Mailbox<C, D> {
         inner.data.len() + self.buffered.load(Ordering::Relaxed) as usize
     }
 
+    /// An estimate of the heap bytes the mailbox's queues hold, for introspection: the shared
+    /// data queue's capacity plus the messages in the receiver's private buffer (its length:
+    /// the buffer's capacity is the receiver's own business), times the slot size
+    /// `size_of::<D>()`; and, once allocated, the control lane and the queue of waiting
+    /// senders at their capacity. What the messages themselves point to is not counted. Takes
+    /// the lock once, like [`len`](Self::len); nothing on the send or receive path changes.
+    pub fn allocated_bytes(&self) -> usize {
+        let inner = self.lock();
+        let slots = inner.data.capacity() + self.buffered.load(Ordering::Relaxed) as usize;
+        let extra = inner.extra.as_ref().map_or(0, |e| {
+            std::mem::size_of::<Extra<C>>()
+                + e.control.capacity() * std::mem::size_of::<(C, usize)>()
+                + e.send_waiters.capacity() * std::mem::size_of::<(u64, Waker)>()
+        });
+        slots * std::mem::size_of::<D>() + extra
+    }
+
     /// Whether no data message is queued.
     pub fn is_empty(&self) -> bool {
         self.len() == 0
