@@ -48,11 +48,33 @@ pub(crate) struct Relations {
     pub(crate) parent: Option<Pid>,
 }
 
+impl Relations {
+    /// An estimate of the heap bytes the relations hold: the box, the maps at their capacity
+    /// (with hashbrown's control byte per bucket) and the name's allocation.
+    pub(crate) fn heap_bytes(&self) -> usize {
+        fn map<T>(cap: usize) -> usize {
+            cap * (std::mem::size_of::<T>() + 1)
+        }
+        std::mem::size_of::<Relations>()
+            + map::<Pid>(self.links.capacity())
+            + map::<(Ref, Pid)>(self.monitors.capacity())
+            + map::<(Ref, Watcher)>(self.watchers.capacity())
+            + self
+                .name
+                .as_ref()
+                .map_or(0, |n| n.len() + 2 * std::mem::size_of::<usize>())
+    }
+}
+
 /// Keys here (pids, refs) are made by the node, not by an adversary, so a fixed-key hasher is
 /// enough, and it keeps the maps free of per-map random state.
 pub(crate) type FastHash = std::hash::BuildHasherDefault<ahash::AHasher>;
 
-/// What kind of process this is, for introspection (the behaviour it runs).
+/// What kind of process this is, for introspection: its current behaviour type, as
+/// `process_info(Pid, current_function)` and observer's "behaviour" column show (issue 5).
+/// Set at spawn: a plain spawn is a `Process`, `Node::start` a `GenServer`, `Task::spawn` and
+/// `async_stream` elements a `Task`, supervisors (static and dynamic) a `Supervisor`, and
+/// other behaviours choose theirs with `spawn_kind`.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
 #[non_exhaustive]
 pub enum Kind {
@@ -81,6 +103,9 @@ impl Kind {
     }
 }
 
+/// The largest start offset a cell stores (40 bits of milliseconds); later ones saturate.
+const MAX_STARTED_MS: u64 = (1 << 40) - 1;
+
 /// The non-generic part of a process cell. Kept small: it is paid once per process.
 #[derive(Debug)]
 pub(crate) struct Core {
@@ -93,14 +118,24 @@ pub(crate) struct Core {
     status: AtomicU8,
     pub(crate) kind: Kind,
     handled: AtomicU64,
+    /// When the process started: milliseconds since the node started, in 40 bits (34 years).
+    /// Five bytes fill what was padding, so the cell stays at 176 bytes (issue 5).
+    started: [u8; 5],
     pub(crate) exit_reason: OnceLock<Exit>,
     relations: Mutex<Option<Box<Relations>>>,
 }
 
 impl Core {
-    pub(crate) fn new(pid: Pid, kind: Kind, relations: Option<Box<Relations>>) -> Core {
+    pub(crate) fn new(
+        pid: Pid,
+        kind: Kind,
+        relations: Option<Box<Relations>>,
+        started_ms: u64,
+    ) -> Core {
+        let b = started_ms.min(MAX_STARTED_MS).to_le_bytes();
         Core {
             pid,
+            started: [b[0], b[1], b[2], b[3], b[4]],
             trap_exit: AtomicBool::new(false),
             status: AtomicU8::new(Status::Waiting as u8),
             handled: AtomicU64::new(0),
@@ -108,6 +143,12 @@ impl Core {
             relations: Mutex::new(relations),
             kind,
         }
+    }
+
+    /// When the process started, in milliseconds since its node started.
+    pub(crate) fn started_ms(&self) -> u64 {
+        let s = self.started;
+        u64::from_le_bytes([s[0], s[1], s[2], s[3], s[4], 0, 0, 0])
     }
 
     pub(crate) fn set_status(&self, s: Status) {
@@ -184,6 +225,9 @@ pub(crate) trait AnyCell: Send + Sync + 'static {
     fn pid(&self) -> Pid;
     fn push_control(&self, s: Signal) -> Result<(), Closed<Signal>>;
     fn mailbox_len(&self) -> usize;
+    /// An estimate of the bytes the cell and its mailbox hold (not the relations, which the
+    /// caller reads under their own lock); see `ProcessInfo::memory_bytes`.
+    fn cell_bytes(&self) -> usize;
     fn into_any(self: Arc<Self>) -> Arc<dyn Any + Send + Sync>;
 }
 
@@ -200,7 +244,36 @@ impl<M: Send + 'static> AnyCell for Cell<M> {
     fn mailbox_len(&self) -> usize {
         self.mailbox.len()
     }
+    fn cell_bytes(&self) -> usize {
+        // The Arc's allocation (two reference counts and the cell), and the queues.
+        2 * std::mem::size_of::<usize>()
+            + std::mem::size_of::<Self>()
+            + self.mailbox.allocated_bytes()
+    }
     fn into_any(self: Arc<Self>) -> Arc<dyn Any + Send + Sync> {
         self
+    }
+}
+
+#[cfg(all(test, target_pointer_width = "64"))]
+mod tests {
+    use super::*;
+
+    /// The cell is 176 bytes whatever the message type (issue 5 added the start time in
+    /// padding): the size packs with tokio's task allocations, see `Core::pid`.
+    #[test]
+    fn the_cell_stays_at_176_bytes() {
+        assert_eq!(std::mem::size_of::<Core>(), 88);
+        assert_eq!(std::mem::size_of::<Cell<u64>>(), 176);
+        assert_eq!(std::mem::size_of::<Cell<[u8; 256]>>(), 176);
+    }
+
+    #[test]
+    fn the_start_offset_round_trips_and_saturates() {
+        let pid = Pid::from_parts(crate::pid::NodeId::LOCAL, 1, 0);
+        let c = Core::new(pid, Kind::Process, None, 999_999_999_999);
+        assert_eq!(c.started_ms(), 999_999_999_999);
+        let c = Core::new(pid, Kind::Process, None, u64::MAX);
+        assert_eq!(c.started_ms(), MAX_STARTED_MS);
     }
 }

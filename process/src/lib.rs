@@ -73,7 +73,7 @@ pub use cell::{Kind, Status};
 pub use ctx::Ctx;
 pub use error::{CallError, NodeError, RegisterError, SendError, SpawnError, StartError};
 pub use exit::{Exit, IntoExit};
-pub use info::ProcessInfo;
+pub use info::{HandledCounts, NodeRates, NodeTotals, ProcessInfo};
 pub use node::{DEFAULT_PROCESS_LIMIT, Node, NodeConfig};
 pub use pid::{NodeId, Pid, Ref};
 pub use process::{SpawnOpts, current_pid};

@@ -60,6 +60,13 @@ pub(crate) struct NodeInner {
     pub(crate) limit: usize,
     pub(crate) live: AtomicUsize,
     next_ref: AtomicU64,
+    /// Child restarts counted by supervisors (`Node::count_restart`).
+    pub(crate) restarts: AtomicU64,
+    /// When the node started, on the runtime's clock: processes store their start as an
+    /// offset from it (see `Core::started_ms`).
+    pub(crate) started: Instant,
+    /// The wall-clock time at `started`, to show start times as dates.
+    pub(crate) started_wall: std::time::SystemTime,
     names: Mutex<HashMap<Arc<str>, Pid, ahash::RandomState>>,
     pub(crate) rt: tokio::runtime::Handle,
     /// Call timers kept for reuse, per home shard of the calling thread (see `take_timer`).
@@ -104,6 +111,9 @@ impl Node {
                 limit: config.process_limit,
                 live: AtomicUsize::new(0),
                 next_ref: AtomicU64::new(1),
+                restarts: AtomicU64::new(0),
+                started: Instant::now(),
+                started_wall: std::time::SystemTime::now(),
                 names: Mutex::new(HashMap::default()),
                 rt,
                 timers: (0..SHARDS).map(|_| Mutex::new(Vec::new())).collect(),

@@ -104,8 +104,11 @@ where
         });
     let capacity = spec.opts.capacity;
     let kind = spec.kind;
+    // Milliseconds since the node started: one clock read per spawn (issue 5, the age an
+    // observer shows).
+    let started_ms = inner.started.elapsed().as_millis() as u64;
     let cell = inner.table.insert_with(|serial| {
-        let core = Core::new(node.pid_for(serial), kind, relations);
+        let core = Core::new(node.pid_for(serial), kind, relations, started_ms);
         Arc::new(Cell::<M>::new(core, capacity, node.clone()))
     });
     if spec.opts.trap_exit {
