@@ -5,7 +5,7 @@ use std::cmp::Reverse;
 use std::collections::BinaryHeap;
 use std::time::Duration;
 
-use beamish_process::{Ctx, Exit, Message, Pid, Ref};
+use beamish_process::{Ctx, Exit, Message, Node, Pid, Ref};
 use futures::StreamExt;
 use futures::stream::FuturesUnordered;
 use tokio::time::Instant;
@@ -51,6 +51,16 @@ impl<A> Child<A> {
             restarts: self.restarts,
             backoff: self.waiting,
         }
+    }
+
+    /// The child is running again as `pid` after a restart: the one place both flavours
+    /// count a restart, in the child's info and in the node's totals (issue 5).
+    pub(crate) fn restarted(&mut self, pid: Pid, node: &Node) {
+        self.status = ChildStatus::Running(pid);
+        self.started_at = Instant::now();
+        self.restarts += 1;
+        self.waiting = None;
+        node.count_restart();
     }
 
     /// Whether an exit with `reason` restarts this child (R-SUP-RT).

@@ -342,9 +342,7 @@ impl<A: Clone + Send + Sync + 'static> State<A> {
         match start_one(&self.linker, &child.spec, self.extra.clone()).await {
             Ok(Started::Running(pid)) => {
                 let c = self.children.get_mut(&key)?;
-                c.status = ChildStatus::Running(pid);
-                c.started_at = tokio::time::Instant::now();
-                c.restarts += 1;
+                c.restarted(pid, self.linker.ctx.node());
                 self.by_pid.insert(pid, key);
             }
             // As Elixir's DynamicSupervisor: a child that ignores its restart is forgotten.

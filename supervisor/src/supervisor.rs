@@ -549,11 +549,7 @@ impl State {
             }
             match start_one(&self.linker, &self.children[j].spec, ()).await {
                 Ok(Started::Running(pid)) => {
-                    let c = &mut self.children[j];
-                    c.status = ChildStatus::Running(pid);
-                    c.started_at = tokio::time::Instant::now();
-                    c.restarts += 1;
-                    c.waiting = None;
+                    self.children[j].restarted(pid, self.linker.ctx.node());
                 }
                 Ok(Started::Ignore) => {
                     self.children[j].status = ChildStatus::Undefined;
