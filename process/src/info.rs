@@ -184,7 +184,8 @@ impl Node {
     /// first, with how many each handled in it: recon's `proc_window` (issue 5). Samples every
     /// process's counter, waits `window` on the runtime's clock, samples again; see
     /// [`top_by_rate_between`](Self::top_by_rate_between) for processes born or dead in the
-    /// window.
+    /// window. The window starts when this is called (the first sample is taken at once),
+    /// not when the future is first polled.
     #[doc(alias = "proc_window")]
     pub fn top_by_rate(
         &self,
@@ -192,9 +193,10 @@ impl Node {
         window: Duration,
     ) -> impl Future<Output = Vec<(ProcessInfo, u64)>> + Send + 'static + use<> {
         let node = self.clone();
+        let earlier = self.handled_counts();
+        let sleep = tokio::time::sleep(window);
         async move {
-            let earlier = node.handled_counts();
-            tokio::time::sleep(window).await;
+            sleep.await;
             let later = node.handled_counts();
             node.top_by_rate_between(&earlier, &later, n)
         }
