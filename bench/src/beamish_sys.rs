@@ -20,8 +20,8 @@ use beamish_supervisor::{ChildSpec, Started, Strategy, Supervisor};
 use tokio::sync::{mpsc, oneshot};
 
 use crate::common::{
-    CallRun, FanoutRun, Latch, Outcome, PingPongRun, RegistryRun, RingRun, SkynetRun, SpawnRun,
-    SubStats, SupLoopRun, SupRestartRun, Workload, rss_bytes,
+    CallRun, FanoutRun, Latch, ObserveRun, Outcome, PingPongRun, RegistryRun, RingRun, SkynetRun,
+    SpawnRun, SubStats, SupLoopRun, SupRestartRun, Workload, rss_bytes,
 };
 
 /// Asks a ring node, subscriber or ponger to report its own count, and then to stop. Like the raw-tokio side,
@@ -47,6 +47,7 @@ pub(crate) async fn run(w: Workload) -> Outcome {
         Workload::Fanout { subs, msgs } => fanout(&node, subs, msgs).await.outcome(),
         Workload::SupRestart { kills } => suprestart(&node, kills).await.outcome(),
         Workload::SupLoop { restarts } => suploop(&node, restarts).await.outcome(),
+        Workload::Observe { n, idle } => observe(&node, n, idle).await.outcome(),
         Workload::PubSub { subs, msgs } => pubsub(&node, subs, msgs).await.outcome_as("pubsub"),
         Workload::Registry {
             procs,
@@ -160,6 +161,80 @@ async fn pingpong(node: &Node, n: usize) -> PingPongRun {
         pinger_got,
         ponger_got: pong_count_rx.await.unwrap_or(0),
     }
+}
+
+/// Ping-pong among `idle` idle processes, in four segments of `n / 4` round trips: alone,
+/// observed, observed, alone (so drift over the run weighs on both modes alike). While
+/// observed, a task on the same runtime reads the whole process table every 10 ms
+/// (`processes()`, `top_by_mailbox(5)`, `totals()`), as an observer refreshing its view would,
+/// only far more often.
+async fn observe(node: &Node, n: usize, idle: usize) -> ObserveRun {
+    let _idle: Vec<_> = (0..idle)
+        .map(|_| {
+            node.spawn(|mut ctx: Ctx<()>| async move {
+                let _ = ctx.recv().await;
+            })
+            .expect("spawn")
+        })
+        .collect();
+    // One observer pass on the quiet node, for scale.
+    let t0 = Instant::now();
+    std::hint::black_box((node.processes(), node.top_by_mailbox(5), node.totals()));
+    let quiet_read = t0.elapsed();
+    let seg = n / 4;
+    let mut run = ObserveRun {
+        n: 2 * seg,
+        idle,
+        alone: Duration::ZERO,
+        observed: Duration::ZERO,
+        reads: 0,
+        read_time: Duration::ZERO,
+        got: [0; 2],
+        min_seen: usize::MAX,
+        quiet_read,
+    };
+    for watched in [false, true, true, false] {
+        let (stop_tx, mut stop_rx) = oneshot::channel::<()>();
+        let observer = watched.then(|| {
+            let node = node.clone();
+            tokio::spawn(async move {
+                let mut tick = tokio::time::interval(Duration::from_millis(10));
+                tick.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
+                let (mut reads, mut time, mut min_seen) = (0, Duration::ZERO, usize::MAX);
+                loop {
+                    tokio::select! {
+                        _ = &mut stop_rx => break,
+                        _ = tick.tick() => {}
+                    }
+                    let t0 = Instant::now();
+                    let all = node.processes();
+                    let top = node.top_by_mailbox(5);
+                    let totals = node.totals();
+                    time += t0.elapsed();
+                    reads += 1;
+                    min_seen = min_seen.min(all.len());
+                    std::hint::black_box((top, totals));
+                }
+                (reads, time, min_seen)
+            })
+        });
+        let pp = pingpong(node, seg).await;
+        let _ = stop_tx.send(());
+        if let Some(o) = observer {
+            let (reads, time, min_seen) = o.await.expect("the observer panicked");
+            run.reads += reads;
+            run.read_time += time;
+            run.min_seen = run.min_seen.min(min_seen);
+        }
+        if watched {
+            run.observed += pp.elapsed;
+        } else {
+            run.alone += pp.elapsed;
+        }
+        run.got[0] += pp.pinger_got;
+        run.got[1] += pp.ponger_got;
+    }
+    run
 }
 
 /// What a ring node shares with the driver.

@@ -36,6 +36,9 @@ pub(crate) enum Workload {
     /// One publisher broadcasts `msgs` messages on one topic of the system's own pub/sub (or
     /// process groups) to `subs` subscribers.
     PubSub { subs: usize, msgs: usize },
+    /// Ping-pong of `n` round trips among `idle` idle processes, alone and then with an
+    /// observer reading the whole process table every 10 ms (beamish only, issue 5).
+    Observe { n: usize, idle: usize },
     /// `procs` processes each register, look up and unregister their own unique keys in one
     /// registry with `partitions` partitions, `rounds` rounds in all.
     Registry {
@@ -96,6 +99,10 @@ impl Workload {
             }),
             "suprestart" => want(1).map(|()| Workload::SupRestart { kills: us(0) }),
             "suploop" => want(1).map(|()| Workload::SupLoop { restarts: us(0) }),
+            "observe" => want(2).map(|()| Workload::Observe {
+                n: us(0),
+                idle: us(1),
+            }),
             "pubsub" => want(2).map(|()| Workload::PubSub {
                 subs: us(0),
                 msgs: us(1),
@@ -118,6 +125,8 @@ impl Workload {
             }
             Workload::SupRestart { kills } => kills > 0,
             Workload::SupLoop { restarts } => restarts > 0,
+            // Split into four segments, alternately observed.
+            Workload::Observe { n, .. } => n >= 4,
             Workload::Registry {
                 procs,
                 partitions,
@@ -129,7 +138,7 @@ impl Workload {
         } else {
             Err(format!(
                 "invalid sizes for {}: counts must be positive, skynet leaves a power of ten, \
-                 call TOTAL >= CALLERS",
+                 call TOTAL >= CALLERS, observe N >= 4",
                 self.name()
             ))
         }
@@ -146,6 +155,7 @@ impl Workload {
             Workload::Fanout { .. } => "fanout",
             Workload::SupRestart { .. } => "suprestart",
             Workload::SupLoop { .. } => "suploop",
+            Workload::Observe { .. } => "observe",
             Workload::PubSub { .. } => "pubsub",
             Workload::Registry { .. } => "registry",
         }
@@ -621,6 +631,69 @@ impl SupLoopRun {
             .require(self.counted == n as u64, || {
                 format!("the supervisor counted {} restarts, want {n}", self.counted)
             })
+    }
+}
+
+/// Raw measurements of observe: the same ping-pong alone and under an observer.
+#[derive(Debug)]
+pub(crate) struct ObserveRun {
+    pub(crate) n: usize,
+    pub(crate) idle: usize,
+    /// Round trips timed without and with the observer (`n` each).
+    pub(crate) alone: Duration,
+    pub(crate) observed: Duration,
+    /// Observer passes (each: `processes()`, `top_by_mailbox(5)`, `totals()`) and their
+    /// total time.
+    pub(crate) reads: usize,
+    pub(crate) read_time: Duration,
+    /// Balls counted by the players, summed over the segments (must be `n` per mode and
+    /// player).
+    pub(crate) got: [u64; 2],
+    /// Processes each observer pass saw, at least (the idle ones and the players).
+    pub(crate) min_seen: usize,
+    /// One observer pass on the quiet node, before the ping-pong.
+    pub(crate) quiet_read: Duration,
+}
+
+impl ObserveRun {
+    pub(crate) fn outcome(self) -> Outcome {
+        let n = self.n;
+        let alone = nanos(self.alone) / n as f64;
+        let observed = nanos(self.observed) / n as f64;
+        Outcome::new("observe")
+            .field("n", n)
+            .field("idle", self.idle)
+            .field("observed_ns_per_rt", Fmt1(observed))
+            .field("alone_ns_per_rt", Fmt1(alone))
+            .field("ratio", Fmt3(observed / alone))
+            .field("reads", self.reads)
+            .field(
+                "read_us",
+                Fmt1(nanos(self.read_time) / 1e3 / self.reads.max(1) as f64),
+            )
+            .field("quiet_read_us", Fmt1(nanos(self.quiet_read) / 1e3))
+            .require(self.got == [2 * n as u64; 2], || {
+                format!(
+                    "players received {:?}, expected {} each over both modes",
+                    self.got,
+                    2 * n
+                )
+            })
+            .require(self.reads > 0, || "the observer never ran".to_string())
+            .require(self.min_seen >= self.idle, || {
+                format!(
+                    "an observer pass saw {} processes, fewer than the {} idle ones",
+                    self.min_seen, self.idle
+                )
+            })
+    }
+}
+
+/// Three decimals.
+struct Fmt3(f64);
+impl Display for Fmt3 {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "{:.3}", self.0)
     }
 }
 

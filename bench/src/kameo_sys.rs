@@ -27,6 +27,7 @@ pub(crate) async fn run(w: Workload) -> Outcome {
         Workload::Fanout { subs, msgs } => fanout(subs, msgs).await.outcome(),
         Workload::SupRestart { .. }
         | Workload::SupLoop { .. }
+        | Workload::Observe { .. }
         | Workload::PubSub { .. }
         | Workload::Registry { .. } => {
             unreachable!("main runs only the workloads a system implements")

@@ -4,7 +4,8 @@
 //!
 //! Systems: `beamish`, `tokio` (two workers), `tokio-st` (current-thread runtime), `ractor`, `kameo`,
 //! `actix`. Workloads: `spawn N`, `pingpong N`, `ring NODES HOPS`, `skynet [LEAVES]`,
-//! `call CALLERS TOTAL`, `fanout SUBS MSGS`, `suprestart KILLS` (beamish only), `suploop RESTARTS` (beamish only), `pubsub SUBS MSGS`
+//! `call CALLERS TOTAL`, `fanout SUBS MSGS`, `suprestart KILLS` (beamish only), `suploop RESTARTS` (beamish only),
+//! `observe N IDLE` (beamish only), `pubsub SUBS MSGS`
 //! (beamish and ractor), `registry PROCS PARTITIONS ROUNDS` (beamish only). `beamish-bench systems` lists the systems built in.
 //!
 //! A system that does not implement a workload prints nothing on stdout and exits with
@@ -31,7 +32,8 @@ const SYSTEMS: &[&str] = &["beamish", "ractor", "kameo", "actix", "tokio", "toki
 const USAGE: &str = "usage: beamish-bench <system> <workload> [args]\n       \
      beamish-bench systems\n\
      workloads: spawn N | pingpong N | ring NODES HOPS | skynet [LEAVES] | \
-     call CALLERS TOTAL | fanout SUBS MSGS | suprestart KILLS | suploop RESTARTS | pubsub SUBS MSGS | \
+     call CALLERS TOTAL | fanout SUBS MSGS | suprestart KILLS | suploop RESTARTS | observe N IDLE | \
+     pubsub SUBS MSGS | \
      registry PROCS PARTITIONS ROUNDS";
 
 /// The exit status of a run whose system does not implement the workload.
@@ -42,9 +44,10 @@ const NOT_IMPLEMENTED: i32 = 3;
 /// restarts of a server a caller could wait for).
 fn implements(system: &str, w: Workload) -> bool {
     match w {
-        Workload::SupRestart { .. } | Workload::SupLoop { .. } | Workload::Registry { .. } => {
-            system == "beamish"
-        }
+        Workload::SupRestart { .. }
+        | Workload::SupLoop { .. }
+        | Workload::Observe { .. }
+        | Workload::Registry { .. } => system == "beamish",
         Workload::PubSub { .. } => matches!(system, "beamish" | "ractor"),
         _ => true,
     }

@@ -59,6 +59,11 @@ const CALL: &[Metric] = &[m("calls_per_s", "calls/s", true)];
 const FANOUT: &[Metric] = &[m("deliveries_per_s", "deliveries/s", true)];
 const REGISTRY: &[Metric] = &[m("ops_per_s", "ops/s", true)];
 const SUPLOOP: &[Metric] = &[m("restarts_per_s", "restarts/s", true)];
+const OBSERVE: &[Metric] = &[
+    m("observed_ns_per_rt", "ns/round trip observed", false),
+    m("alone_ns_per_rt", "ns/round trip alone", false),
+    m("ratio", "observed/alone", false),
+];
 const SUPRESTART: &[Metric] = &[
     m("us_per_restart", "us/restart", false),
     m("p99_us", "us/restart p99", false),
@@ -76,6 +81,7 @@ pub(crate) fn metrics(workload: &str) -> &'static [Metric] {
         "fanout" | "pubsub" => FANOUT,
         "suprestart" => SUPRESTART,
         "suploop" => SUPLOOP,
+        "observe" => OBSERVE,
         "registry" => REGISTRY,
         _ => &[],
     }
@@ -91,6 +97,7 @@ pub(crate) const WORKLOADS: &[&str] = &[
     "fanout",
     "suprestart",
     "suploop",
+    "observe",
     "pubsub",
     "registry",
 ];
@@ -104,7 +111,7 @@ pub(crate) fn implements(workload: &str, system: &str) -> bool {
     match workload {
         "suprestart" | "suploop" => matches!(system, "beamish" | "beam"),
         "pubsub" => matches!(system, "beamish" | "beam" | "ractor"),
-        "registry" => system == "beamish",
+        "registry" | "observe" => system == "beamish",
         _ => true,
     }
 }
@@ -137,6 +144,7 @@ impl Case {
             ("fanout", [subs, msgs]) => format!("fanout {} x {msgs}", si(*subs)),
             ("suprestart", [kills]) => format!("sup restart {} kills", si(*kills)),
             ("suploop", [restarts]) => format!("sup crash loop {}", si(*restarts)),
+            ("observe", [n, idle]) => format!("observe ping-pong {} among {}", si(*n), si(*idle)),
             ("pubsub", [subs, msgs]) => format!("pubsub {} x {msgs}", si(*subs)),
             ("registry", [procs, parts, rounds]) => {
                 format!("registry {procs}p {parts}part {}", si(*rounds))
@@ -183,6 +191,8 @@ pub(crate) fn full_cases() -> Vec<Case> {
         Case::new("fanout", &[10_000, 100]),
         Case::new("suprestart", &[10_000]),
         Case::new("suploop", &[10_000]),
+        // Ping-pong while an observer reads the table of 10k processes every 10 ms.
+        Case::new("observe", &[4_000_000, 10_000]),
         Case::new("pubsub", &[10_000, 100]),
         // Register, look up and unregister: 1 or 2 processes (one per runtime thread), 1 or 2
         // partitions. Kept small: the registry's watchers make long runs superlinear for now.
@@ -208,6 +218,7 @@ pub(crate) fn quick_cases() -> Vec<Case> {
         Case::new("fanout", &[10_000, 20]),
         Case::new("suprestart", &[2_000]),
         Case::new("suploop", &[2_000]),
+        Case::new("observe", &[1_000_000, 10_000]),
         Case::new("pubsub", &[10_000, 20]),
         Case::new("registry", &[1, 1, 10_000]),
         Case::new("registry", &[1, 2, 10_000]),
@@ -244,6 +255,7 @@ mod tests {
                 "fanout 10k x 100",
                 "sup restart 10k kills",
                 "sup crash loop 10k",
+                "observe ping-pong 4M among 10k",
                 "pubsub 10k x 100",
                 "registry 1p 1part 20k",
                 "registry 1p 2part 20k",
@@ -278,6 +290,7 @@ mod tests {
         for s in SYSTEM_ORDER {
             assert!(implements("ring", s));
             assert_eq!(implements("registry", s), *s == "beamish", "{s}");
+            assert_eq!(implements("observe", s), *s == "beamish", "{s}");
             assert_eq!(
                 implements("suprestart", s),
                 ["beamish", "beam"].contains(s),
