@@ -129,6 +129,7 @@ pub use beamish_process as process;
 pub use beamish_pubsub as pubsub;
 pub use beamish_registry as registry;
 pub use beamish_supervisor as supervisor;
+pub use beamish_telemetry as telemetry;
 
 pub use beamish_process::{Exit, Node, Pid};
 

@@ -7,6 +7,7 @@ use std::sync::{Arc, Mutex, MutexGuard};
 
 use std::pin::Pin;
 
+use beamish_telemetry::Telemetry;
 use tokio::sync::oneshot;
 use tokio::time::{Instant, Sleep};
 
@@ -31,6 +32,9 @@ pub struct NodeConfig {
     pub creation: u32,
     /// Spawning past this many live processes fails with `SystemLimit` (R-PROC-1).
     pub process_limit: usize,
+    /// The handler table the node and everything built on it emit events into. Clone one in
+    /// to share it between nodes, or attach to [`Node::telemetry`] after the start.
+    pub telemetry: Telemetry,
 }
 
 impl Default for NodeConfig {
@@ -39,6 +43,7 @@ impl Default for NodeConfig {
             name: None,
             creation: 0,
             process_limit: DEFAULT_PROCESS_LIMIT,
+            telemetry: Telemetry::new(),
         }
     }
 }
@@ -69,6 +74,7 @@ pub(crate) struct NodeInner {
     pub(crate) started_wall: std::time::SystemTime,
     names: Mutex<HashMap<Arc<str>, Pid, ahash::RandomState>>,
     pub(crate) rt: tokio::runtime::Handle,
+    pub(crate) telemetry: Telemetry,
     /// Call timers kept for reuse, per home shard of the calling thread (see `take_timer`).
     timers: Box<[Mutex<Vec<CallTimer>>]>,
 }
@@ -117,8 +123,15 @@ impl Node {
                 names: Mutex::new(HashMap::default()),
                 rt,
                 timers: (0..SHARDS).map(|_| Mutex::new(Vec::new())).collect(),
+                telemetry: config.telemetry,
             }),
         })
+    }
+
+    /// The node's telemetry: attach handlers here to see its events (the list is in
+    /// `beamish_telemetry`'s crate docs).
+    pub fn telemetry(&self) -> &Telemetry {
+        &self.inner.telemetry
     }
 
     /// The node's name.

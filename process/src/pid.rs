@@ -144,3 +144,39 @@ mod tests {
         assert!(a < b && b < c);
     }
 }
+
+impl From<Pid> for beamish_telemetry::ProcessId {
+    fn from(pid: Pid) -> Self {
+        beamish_telemetry::ProcessId {
+            node: pid.node.0,
+            serial: pid.serial,
+            creation: pid.creation,
+        }
+    }
+}
+
+impl From<beamish_telemetry::ProcessId> for Pid {
+    fn from(id: beamish_telemetry::ProcessId) -> Self {
+        Pid::from_parts(NodeId(id.node), id.serial, id.creation)
+    }
+}
+
+/// A pid in telemetry metadata.
+impl From<Pid> for beamish_telemetry::Value<'_> {
+    fn from(pid: Pid) -> Self {
+        beamish_telemetry::Value::Pid(pid.into())
+    }
+}
+
+#[cfg(test)]
+mod telemetry_tests {
+    use super::*;
+
+    #[test]
+    fn a_pid_shows_the_same_through_telemetry() {
+        let pid = Pid::from_parts(NodeId(3), (9 << 32) | 130, 2);
+        let id = beamish_telemetry::ProcessId::from(pid);
+        assert_eq!(id.to_string(), pid.to_string());
+        assert_eq!(Pid::from(id), pid);
+    }
+}
