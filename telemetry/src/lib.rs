@@ -36,6 +36,8 @@ mod forward;
 mod handlers;
 pub mod introspect;
 mod log;
+#[cfg(feature = "metrics")]
+pub mod metrics;
 mod span;
 
 pub use event::{Event, EventName, Measurements, Metadata, Number, ProcessId, Value};
