@@ -34,6 +34,8 @@ mod event;
 pub mod events;
 mod forward;
 mod handlers;
+#[cfg(feature = "http")]
+pub mod http;
 pub mod introspect;
 mod log;
 #[cfg(feature = "metrics")]
