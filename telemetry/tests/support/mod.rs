@@ -34,6 +34,8 @@ pub async fn exchange(addr: SocketAddr, raw: &[u8]) -> Vec<u8> {
     let mut stream = TcpStream::connect(addr).await.expect("connect");
     // The server may close before it has read everything (garbage), so a failed write is fine.
     let _ = stream.write_all(raw).await;
+    // Half-close: the server sees the end of the request stream (a truncated head included).
+    let _ = stream.shutdown().await;
     let mut out = Vec::new();
     let read = tokio::time::timeout(PATIENCE, async {
         let mut buf = [0u8; 8192];
@@ -219,7 +221,7 @@ fn family_of(types: &HashMap<String, String>, name: &str) -> Option<String> {
 
 fn parse_sample(line: &str) -> Sample {
     let name_end = line
-        .find(|c: char| c == '{' || c == ' ')
+        .find(['{', ' '])
         .unwrap_or_else(|| panic!("no value in {line:?}"));
     let name = &line[..name_end];
     assert!(valid_name(name, true), "bad metric name {name:?}");
