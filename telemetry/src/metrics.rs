@@ -53,7 +53,9 @@
 //! A `sum` is a gauge, not a counter: the registry's counters hold whole numbers that only go
 //! up, while a sum of measurements may be fractional (after a unit conversion) or negative.
 //! Summary quantiles are estimates (a DDSketch with about 1% relative error) over a rolling
-//! window of about a minute; a distribution's buckets are exact and never reset.
+//! window of about a minute (three 20-second buckets; a quantile with no sample in the window
+//! shows 0), while a summary's `_sum` and `_count` are totals since the start, as Prometheus
+//! expects. A distribution's buckets are exact and never reset.
 //!
 //! A tag whose metadata key is missing from an event gets the empty value, which Prometheus
 //! treats as no label. An event that lacks the measurement a metric reads is not recorded by
