@@ -26,7 +26,8 @@ pub(crate) async fn run(w: Workload) -> Outcome {
         Workload::SupRestart { .. }
         | Workload::SupLoop { .. }
         | Workload::PubSub { .. }
-        | Workload::Registry { .. } => {
+        | Workload::Registry { .. }
+        | Workload::Emit { .. } => {
             unreachable!("main runs only the workloads a system implements")
         }
     }

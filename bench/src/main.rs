@@ -42,9 +42,10 @@ const NOT_IMPLEMENTED: i32 = 3;
 /// restarts of a server a caller could wait for).
 fn implements(system: &str, w: Workload) -> bool {
     match w {
-        Workload::SupRestart { .. } | Workload::SupLoop { .. } | Workload::Registry { .. } => {
-            system == "beamish"
-        }
+        Workload::SupRestart { .. }
+        | Workload::SupLoop { .. }
+        | Workload::Registry { .. }
+        | Workload::Emit { .. } => system == "beamish",
         Workload::PubSub { .. } => matches!(system, "beamish" | "ractor"),
         _ => true,
     }

@@ -28,7 +28,10 @@ pub(crate) async fn run(w: Workload) -> Outcome {
         Workload::Call { callers, total } => call(callers, total).await.outcome(),
         Workload::Fanout { subs, msgs } => fanout(subs, msgs).await.outcome(),
         Workload::PubSub { subs, msgs } => pubsub(subs, msgs).await.outcome_as("pubsub"),
-        Workload::SupRestart { .. } | Workload::SupLoop { .. } | Workload::Registry { .. } => {
+        Workload::SupRestart { .. }
+        | Workload::SupLoop { .. }
+        | Workload::Registry { .. }
+        | Workload::Emit { .. } => {
             unreachable!("main runs only the workloads a system implements")
         }
     }
