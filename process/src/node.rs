@@ -36,8 +36,8 @@ pub struct NodeConfig {
     /// to share it between nodes, or attach to [`Node::telemetry`] after the start.
     pub telemetry: Telemetry,
     /// Emit `beamish.process.mailbox_long` when a send makes a process's mailbox this long
-    /// (once per upward crossing). `None`, the default, checks nothing; with a threshold, a
-    /// send compares the length its push saw with it, one comparison.
+    /// (once per upward crossing). `None`, the default, (or `Some(0)`) checks nothing; with a
+    /// threshold, a send compares the length its push saw with it, one comparison.
     pub mailbox_alert: Option<usize>,
 }
 

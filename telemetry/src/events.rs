@@ -42,7 +42,8 @@ pub mod process {
     /// A monitor fired, emitted by the monitored process as it sends the `DOWN` (so before the
     /// watcher receives it), or by the monitoring process at once for a target that does not
     /// exist (R-MON-2). Metadata: `watcher` (the monitoring process; the node's pid for a
-    /// monitor held from outside any process), `watched`, `reason`.
+    /// monitor that reports to a future rather than to a mailbox: `Node::monitor`, a caller
+    /// waiting on a server that dropped its reply handle), `watched`, `reason`.
     pub const DOWN: EventName = EventName::new(&["beamish", "process", "down"]);
 
     /// A `GenServer` call timed out (R-GS-2), emitted by the caller. Measurements: `timeout`
