@@ -54,14 +54,38 @@
 //! | `beamish.pubsub.unsubscribed` | a process unsubscribed from a topic | `subscribers` | `topic`, `pid` |
 //! | `beamish.pubsub.broadcast` | a message was broadcast; emitted by the publisher after delivery | `recipients` | `topic`, `from` (`broadcast_from` only) |
 //! | `telemetry.handler.failure` | a handler panicked and was detached | | `handler_id`, `event_name`, `reason` |
+//!
+//! # Metrics and the endpoint
+//!
+//! Two optional features, both off by default, turn events into something an operator scrapes:
+//!
+//! * `metrics`: the `metrics` module, metrics in the style of Elixir's `Telemetry.Metrics`
+//!   (`counter`, `sum`, `last_value`, `summary`, `distribution`) defined over event names,
+//!   measurements and metadata tags, recorded by a `PrometheusReporter` into a registry of its
+//!   own (never a process-wide recorder) and rendered in the Prometheus text format.
+//! * `http` (implies `metrics`): the `http` module, an `Endpoint` serving `GET /metrics` and
+//!   `GET /snapshot` (a [`NodeSnapshot`](introspect::NodeSnapshot) as JSON) on an address of
+//!   your choice. It is the only code in this crate that opens a socket, so without the feature
+//!   the crate stays network-free (`cargo xtask ci` checks it).
+//!
+//! ```toml
+//! beamish-telemetry = { version = "0.1", features = ["http"] }
+//! ```
+//!
+//! The `metrics` module's documentation shows defining metrics and what a Prometheus user sees
+//! for each kind; the `http` module's shows starting the endpoint.
 #![forbid(unsafe_code)]
 
 mod event;
 pub mod events;
 mod forward;
 mod handlers;
+#[cfg(feature = "http")]
+pub mod http;
 pub mod introspect;
 mod log;
+#[cfg(feature = "metrics")]
+pub mod metrics;
 mod span;
 
 pub use event::{Event, EventName, Measurements, Metadata, Number, ProcessId, Value};

@@ -3,7 +3,9 @@
 //! * Direction: beamish crates depend only on crates below them (the [`LAYERS`] table), so the
 //!   core stays small and can never grow a cycle.
 //! * Sockets: only `beamish-dist` talks to the network; everything else must stay usable (and
-//!   testable) without it.
+//!   testable) without it. One exception, in [`GATED_SOCKET_USERS`]: `beamish-telemetry` may serve
+//!   an operator-facing HTTP endpoint, but only from its `http` feature, which is off by default,
+//!   so that its core (which every crate depends on) stays network-free.
 //! * Banned crates: nothing in the resolved graph may be a crate listed in [`BANNED`].
 //!
 //! All rules are pure functions over [`Metadata`] and report every violation at once, so one CI
@@ -84,7 +86,18 @@ pub(crate) const LAYERS: &[(&str, &[&str])] = &[
 /// The only beamish crate allowed to open sockets.
 const SOCKET_OWNER: &str = "beamish-dist";
 
-/// Crates that exist to do socket I/O; only [`SOCKET_OWNER`] may declare them.
+/// Crates that may use sockets, but only from one feature of theirs that is off by default: a
+/// socket-capable dependency (a [`SOCKET_CRATES`] crate, or tokio with a [`TOKIO_NET_FEATURES`]
+/// feature) must be optional and turned on by that feature alone, and a feature entry such as
+/// `"tokio/net"` may appear only in that feature's list. Either way no socket code is compiled
+/// unless the feature is asked for, and the rule checks that `default` does not ask for it.
+///
+/// `beamish-telemetry`'s `http` feature is its Prometheus and snapshot endpoint: a server an
+/// operator opts into, not a network dependency of the runtime.
+pub(crate) const GATED_SOCKET_USERS: &[(&str, &str)] = &[("beamish-telemetry", "http")];
+
+/// Crates that exist to do socket I/O; only [`SOCKET_OWNER`] may declare them (and the crates in
+/// [`GATED_SOCKET_USERS`], behind their feature).
 const SOCKET_CRATES: &[&str] = &["mio", "socket2"];
 
 /// tokio features that pull in its networking (`full` implies `net`).
@@ -128,10 +141,15 @@ pub(crate) fn summary(metadata: &Metadata) -> String {
         1 => "1 beamish crate depends".to_owned(),
         n => format!("{n} beamish crates depend"),
     };
+    let gated: Vec<String> = GATED_SOCKET_USERS
+        .iter()
+        .map(|(name, feature)| format!("{name} only behind its off-by-default `{feature}` feature"))
+        .collect();
     format!(
         "deps ok: {crates} only downward; only {SOCKET_OWNER} uses \
-         sockets (tokio/net, {}); none of [{}] among {} resolved packages",
+         sockets (tokio/net, {}), and {}; none of [{}] among {} resolved packages",
         SOCKET_CRATES.join(", "),
+        gated.join(", "),
         banned.join(", "),
         metadata.resolved.len(),
     )
@@ -202,35 +220,75 @@ fn check_direction(metadata: &Metadata) -> Vec<String> {
 /// Socket rule, on what a crate ships (normal and build dependencies). Dev-dependencies are
 /// exempt: a test may use a socket-capable tokio (`features = ["full"]`) without the library
 /// gaining any network code.
+///
+/// [`SOCKET_OWNER`] may use sockets freely; a crate in [`GATED_SOCKET_USERS`] only from its
+/// feature (see there); every other crate not at all.
 fn check_sockets(metadata: &Metadata) -> Vec<String> {
     let mut problems = Vec::new();
     for package in beamish_members(metadata).filter(|p| p.name != SOCKET_OWNER) {
+        let gate = GATED_SOCKET_USERS
+            .iter()
+            .find(|(name, _)| *name == package.name)
+            .map(|(_, feature)| *feature);
+        let only = match gate {
+            Some(feature) => format!(
+                "only {SOCKET_OWNER} may use sockets, and `{}` only through optional \
+                 dependencies that its `{feature}` feature alone turns on",
+                package.name
+            ),
+            None => format!("only {SOCKET_OWNER} may use sockets"),
+        };
         let shipped = package
             .dependencies
             .iter()
             .filter(|d| d.kind != DepKind::Dev);
         for dep in shipped {
-            if SOCKET_CRATES.contains(&dep.name.as_str()) {
-                problems.push(format!(
-                    "`{}` depends directly on `{}` ([{}]): only {SOCKET_OWNER} may use sockets",
-                    package.name,
-                    dep.name,
-                    dep.kind.section()
-                ));
+            let net_features: Vec<&String> = if dep.name == "tokio" {
+                dep.features.iter().filter(|f| is_tokio_net(f)).collect()
+            } else {
+                Vec::new()
+            };
+            let socket_crate = SOCKET_CRATES.contains(&dep.name.as_str());
+            if socket_crate || !net_features.is_empty() {
+                match gate {
+                    Some(feature) if dep.optional => {
+                        for other in enabled_by(package, &dep.local_name, feature) {
+                            problems.push(format!(
+                                "feature `{other}` of `{}` turns on `{}`, which brings in \
+                                 sockets: {only}",
+                                package.name, dep.local_name
+                            ));
+                        }
+                    }
+                    _ => {
+                        if socket_crate {
+                            problems.push(format!(
+                                "`{}` depends directly on `{}` ([{}]): {only}",
+                                package.name,
+                                dep.name,
+                                dep.kind.section()
+                            ));
+                        }
+                        for feature in net_features {
+                            problems.push(format!(
+                                "`{}` enables tokio feature `{feature}` ([{}]), which brings in \
+                                 sockets: {only}",
+                                package.name,
+                                dep.kind.section()
+                            ));
+                        }
+                    }
+                }
             }
             if dep.name != "tokio" {
                 continue;
             }
-            for feature in dep.features.iter().filter(|f| is_tokio_net(f)) {
-                problems.push(format!(
-                    "`{}` enables tokio feature `{feature}` ([{}]), which brings in sockets: \
-                     only {SOCKET_OWNER} may use sockets",
-                    package.name,
-                    dep.kind.section()
-                ));
-            }
-            // A crate feature such as `net = ["tokio/net"]` turns the same thing on indirectly.
+            // A crate feature such as `net = ["tokio/net"]` turns the same thing on indirectly;
+            // only the gate feature of a gated crate may.
             for (feature, enables) in &package.features {
+                if gate == Some(feature.as_str()) {
+                    continue;
+                }
                 for enabled in enables {
                     let Some((target, tokio_feature)) = enabled.split_once('/') else {
                         continue;
@@ -239,15 +297,64 @@ fn check_sockets(metadata: &Metadata) -> Vec<String> {
                     if target == dep.local_name && is_tokio_net(tokio_feature) {
                         problems.push(format!(
                             "feature `{feature}` of `{}` enables `{enabled}`, which brings in \
-                             sockets: only {SOCKET_OWNER} may use sockets",
+                             sockets: {only}",
                             package.name
                         ));
                     }
                 }
             }
         }
+        if let Some(feature) = gate {
+            if let Some(path) = default_path_to(package, feature) {
+                problems.push(format!(
+                    "`{}` turns on its `{feature}` feature by default ({}): the feature that may \
+                     use sockets must be off unless asked for",
+                    package.name,
+                    path.join(" -> ")
+                ));
+            }
+        }
     }
     problems
+}
+
+/// The features of `package` other than `gate` that turn on the optional dependency `local`
+/// (`dep:local`, the implicit feature `local`, or `local/feature` without a `?`).
+fn enabled_by<'a>(package: &'a Package, local: &str, gate: &str) -> Vec<&'a str> {
+    package
+        .features
+        .iter()
+        .filter(|(feature, _)| feature.as_str() != gate)
+        .filter(|(_, enables)| {
+            enables.iter().any(|e| {
+                e.strip_prefix("dep:") == Some(local)
+                    || e == local
+                    || e.split_once('/').is_some_and(|(target, _)| target == local)
+            })
+        })
+        .map(|(feature, _)| feature.as_str())
+        .collect()
+}
+
+/// The chain of features from `default` to `feature`, if `default` turns it on.
+fn default_path_to(package: &Package, feature: &str) -> Option<Vec<String>> {
+    let mut paths = vec![vec!["default".to_owned()]];
+    let mut seen = vec!["default".to_owned()];
+    while let Some(path) = paths.pop() {
+        let last = path.last().expect("a path is never empty");
+        if last == feature {
+            return Some(path);
+        }
+        for next in package.features.get(last).into_iter().flatten() {
+            if package.features.contains_key(next) && !seen.contains(next) {
+                seen.push(next.clone());
+                let mut longer = path.clone();
+                longer.push(next.clone());
+                paths.push(longer);
+            }
+        }
+    }
+    None
 }
 
 fn is_tokio_net(feature: &str) -> bool {
@@ -542,6 +649,159 @@ mod tests {
                 "feature `tcp` of `beamish-process` enables `rt?/net`, which brings in sockets: \
               only beamish-dist may use sockets"
             ]
+        );
+    }
+
+    /// An optional dependency, renamed to `local` (as one declares a second, socket-capable
+    /// tokio next to the always-on one).
+    fn optional(name: &str, local: &str, features: &[&str]) -> Value {
+        let mut d = dep(name, None, features);
+        d["rename"] = json!(local);
+        d["optional"] = json!(true);
+        d
+    }
+
+    /// telemetry's core tokio (time only) plus what a test adds, with a features table.
+    fn telemetry(extra: Vec<Value>, features: Value) -> (&'static str, Vec<Value>, Value) {
+        let mut deps = vec![
+            dep("tokio", None, &["time"]),
+            dep("tokio", Some("dev"), &["full"]),
+        ];
+        deps.extend(extra);
+        ("beamish-telemetry", deps, features)
+    }
+
+    #[test]
+    fn telemetry_may_use_sockets_behind_its_optional_http_feature() {
+        // An optional socket-capable tokio that only `http` turns on.
+        let optional_dep = telemetry(
+            vec![
+                optional("tokio", "tokio-net", &["net", "rt"]),
+                optional("socket2", "socket2", &[]),
+            ],
+            json!({
+                "default": [],
+                "metrics": [],
+                "http": ["metrics", "dep:tokio-net", "dep:socket2"],
+                "everything": ["http"],
+            }),
+        );
+        assert_eq!(
+            check(&metadata(vec![optional_dep], &[])),
+            Vec::<String>::new()
+        );
+
+        // The same through a feature of the always-on tokio, as telemetry's manifest does it:
+        // nothing socket-capable is compiled unless `http` is asked for.
+        let feature_of_tokio = telemetry(
+            vec![],
+            json!({ "default": [], "http": ["tokio/net", "tokio/rt"] }),
+        );
+        let meta = metadata(vec![feature_of_tokio], &[]);
+        assert_eq!(check(&meta), Vec::<String>::new());
+        let line = summary(&meta);
+        assert!(
+            line.contains(
+                "only beamish-dist uses sockets (tokio/net, mio, socket2), and \
+                 beamish-telemetry only behind its off-by-default `http` feature;"
+            ),
+            "{line}"
+        );
+    }
+
+    #[test]
+    fn telemetry_may_not_use_sockets_outside_its_http_feature() {
+        let not_optional = telemetry(
+            vec![dep("tokio", None, &["net"]), normal("mio")],
+            json!({ "default": [], "http": [] }),
+        );
+        let problems = check(&metadata(vec![not_optional], &[]));
+        assert_eq!(problems.len(), 2, "{problems:?}");
+        assert!(
+            problems[0].starts_with(
+                "`beamish-telemetry` enables tokio feature `net` ([dependencies]), which brings \
+                 in sockets: only beamish-dist may use sockets, and `beamish-telemetry` only \
+                 through optional dependencies that its `http` feature alone turns on"
+            ),
+            "{}",
+            problems[0]
+        );
+        assert!(
+            problems[1].starts_with("`beamish-telemetry` depends directly on `mio`"),
+            "{}",
+            problems[1]
+        );
+
+        // Optional, but another feature (or the implicit one named after it) turns it on.
+        let other_feature = telemetry(
+            vec![
+                optional("tokio", "tokio-net", &["net"]),
+                optional("socket2", "socket2", &[]),
+            ],
+            json!({
+                "http": ["dep:tokio-net"],
+                "raw": ["tokio-net/rt"],
+                "socket2": ["dep:socket2"],
+                "weak": ["tokio-net?/rt"],
+            }),
+        );
+        let problems = check(&metadata(vec![other_feature], &[]));
+        assert_eq!(
+            problems,
+            [
+                "feature `raw` of `beamish-telemetry` turns on `tokio-net`, which brings in \
+                 sockets: only beamish-dist may use sockets, and `beamish-telemetry` only \
+                 through optional dependencies that its `http` feature alone turns on",
+                "feature `socket2` of `beamish-telemetry` turns on `socket2`, which brings in \
+                 sockets: only beamish-dist may use sockets, and `beamish-telemetry` only \
+                 through optional dependencies that its `http` feature alone turns on",
+            ]
+        );
+
+        // `tokio/net` from a feature other than `http`.
+        let wrong_feature = telemetry(vec![], json!({ "http": [], "tcp": ["tokio/net"] }));
+        let problems = check(&metadata(vec![wrong_feature], &[]));
+        assert_eq!(problems.len(), 1, "{problems:?}");
+        assert!(
+            problems[0].starts_with("feature `tcp` of `beamish-telemetry` enables `tokio/net`")
+        );
+    }
+
+    #[test]
+    fn telemetrys_http_feature_may_not_be_on_by_default() {
+        let by_default = telemetry(
+            vec![optional("tokio", "tokio-net", &["net"])],
+            json!({
+                "default": ["batteries"],
+                "batteries": ["metrics", "http"],
+                "metrics": [],
+                "http": ["dep:tokio-net"],
+            }),
+        );
+        let problems = check(&metadata(vec![by_default], &[]));
+        assert_eq!(
+            problems,
+            [
+                "`beamish-telemetry` turns on its `http` feature by default (default -> \
+                 batteries -> http): the feature that may use sockets must be off unless asked \
+                 for"
+            ]
+        );
+    }
+
+    #[test]
+    fn no_other_crate_gets_the_http_exception() {
+        let process = (
+            "beamish-process",
+            vec![optional("tokio", "tokio-net", &["net"])],
+            json!({ "http": ["dep:tokio-net", "tokio-net/rt"] }),
+        );
+        let problems = check(&metadata(vec![process], &[]));
+        assert_eq!(problems.len(), 1, "{problems:?}");
+        assert_eq!(
+            problems[0],
+            "`beamish-process` enables tokio feature `net` ([dependencies]), which brings in \
+             sockets: only beamish-dist may use sockets"
         );
     }
 

@@ -39,6 +39,8 @@ pub(crate) struct Dependency {
     pub(crate) kind: DepKind,
     /// Features the manifest enables on it.
     pub(crate) features: Vec<String>,
+    /// Declared `optional = true`: built only when a feature of the package turns it on.
+    pub(crate) optional: bool,
 }
 
 /// Which section of the manifest declares a dependency.
@@ -196,11 +198,16 @@ impl Dependency {
                     .collect()
             })
             .unwrap_or_default();
+        let optional = value
+            .get("optional")
+            .and_then(Value::as_bool)
+            .unwrap_or(false);
         Ok(Dependency {
             name,
             local_name,
             kind,
             features,
+            optional,
         })
     }
 }
