@@ -17,10 +17,12 @@ use beamish_process::{
 use beamish_pubsub::PubSub;
 use beamish_registry::{Keys, Registry};
 use beamish_supervisor::{ChildSpec, Started, Strategy, Supervisor};
+use beamish_telemetry::events::process::SPAWNED;
 use tokio::sync::{mpsc, oneshot};
 
 use crate::common::{
-    CallRun, FanoutRun, Latch, ObserveRun, Outcome, PingPongRun, RegistryRun, RingRun, SkynetRun,
+    CallRun, EmitRun, FanoutRun, Latch, ObserveRun, Outcome, PingPongRun, RegistryRun, RingRun,
+    SkynetRun,
     SpawnRun, SubStats, SupLoopRun, SupRestartRun, Workload, rss_bytes,
 };
 
@@ -54,6 +56,30 @@ pub(crate) async fn run(w: Workload) -> Outcome {
             partitions,
             rounds,
         } => registry(&node, procs, partitions, rounds).await.outcome(),
+        Workload::Emit { n } => emit(&node, n).outcome(),
+    }
+}
+
+/// `n` emits of `beamish.process.spawned`, with a measurement and a pid in the metadata as
+/// the runtime emits it, while no handler is attached: one relaxed atomic load and a branch
+/// each. `black_box` keeps the loop from being folded away.
+fn emit(node: &Node, n: usize) -> EmitRun {
+    use std::hint::black_box;
+    let telemetry = node.telemetry();
+    let pid = node.pid();
+    let t0 = Instant::now();
+    for i in 0..n {
+        black_box(telemetry).emit(
+            black_box(&SPAWNED),
+            &[("n", (i as u64).into())],
+            &[("pid", pid.into())],
+        );
+    }
+    let elapsed = t0.elapsed();
+    EmitRun {
+        n,
+        elapsed,
+        enabled: telemetry.enabled(&SPAWNED),
     }
 }
 

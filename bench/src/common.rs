@@ -46,6 +46,9 @@ pub(crate) enum Workload {
         partitions: usize,
         rounds: usize,
     },
+    /// `n` telemetry emits of an event no handler listens to: the cost the runtime's built-in
+    /// events add to its hot paths when nobody attaches (beamish only).
+    Emit { n: usize },
 }
 
 /// The skynet size the anchors use: a million leaves, 1.11M actors.
@@ -103,6 +106,7 @@ impl Workload {
                 n: us(0),
                 idle: us(1),
             }),
+            "emit" => want(1).map(|()| Workload::Emit { n: us(0) }),
             "pubsub" => want(2).map(|()| Workload::PubSub {
                 subs: us(0),
                 msgs: us(1),
@@ -115,7 +119,7 @@ impl Workload {
 
     fn validate(self) -> Result<(), String> {
         let ok = match self {
-            Workload::Spawn { n } | Workload::PingPong { n } => n > 0,
+            Workload::Spawn { n } | Workload::PingPong { n } | Workload::Emit { n } => n > 0,
             Workload::Ring { nodes, hops } => nodes > 0 && hops > 0,
             // Every inner node has exactly ten children, so the leaf count is a power of ten.
             Workload::Skynet { leaves } => leaves >= 1 && 10u64.pow(leaves.ilog10()) == leaves,
@@ -158,6 +162,7 @@ impl Workload {
             Workload::Observe { .. } => "observe",
             Workload::PubSub { .. } => "pubsub",
             Workload::Registry { .. } => "registry",
+            Workload::Emit { .. } => "emit",
         }
     }
 }
@@ -724,6 +729,30 @@ impl RegistryRun {
                     "{} of {rounds} rounds went right; {} entries left",
                     self.good, self.left
                 )
+            })
+    }
+}
+
+/// Raw measurements of the emit workload.
+#[derive(Debug)]
+pub(crate) struct EmitRun {
+    pub(crate) n: usize,
+    pub(crate) elapsed: Duration,
+    /// Whether the event was enabled (must not be: the workload measures the no-handler path).
+    pub(crate) enabled: bool,
+}
+
+impl EmitRun {
+    pub(crate) fn outcome(self) -> Outcome {
+        let n = self.n;
+        Outcome::new("emit")
+            .field("n", n)
+            .field(
+                "ns_per_emit",
+                format!("{:.2}", self.elapsed.as_nanos() as f64 / n as f64),
+            )
+            .require(!self.enabled, || {
+                "a handler listens to the event".to_string()
             })
     }
 }

@@ -47,7 +47,8 @@ fn implements(system: &str, w: Workload) -> bool {
         Workload::SupRestart { .. }
         | Workload::SupLoop { .. }
         | Workload::Observe { .. }
-        | Workload::Registry { .. } => system == "beamish",
+        | Workload::Registry { .. }
+        | Workload::Emit { .. } => system == "beamish",
         Workload::PubSub { .. } => matches!(system, "beamish" | "ractor"),
         _ => true,
     }

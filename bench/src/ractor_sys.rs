@@ -31,7 +31,8 @@ pub(crate) async fn run(w: Workload) -> Outcome {
         Workload::SupRestart { .. }
         | Workload::SupLoop { .. }
         | Workload::Observe { .. }
-        | Workload::Registry { .. } => {
+        | Workload::Registry { .. }
+        | Workload::Emit { .. } => {
             unreachable!("main runs only the workloads a system implements")
         }
     }

@@ -29,7 +29,8 @@ pub(crate) async fn run(w: Workload) -> Outcome {
         | Workload::SupLoop { .. }
         | Workload::Observe { .. }
         | Workload::PubSub { .. }
-        | Workload::Registry { .. } => {
+        | Workload::Registry { .. }
+        | Workload::Emit { .. } => {
             unreachable!("main runs only the workloads a system implements")
         }
     }

@@ -73,9 +73,11 @@ impl<D> Inbox<D> {
             }
         } else if !inner.data.is_empty() {
             std::mem::swap(&mut inner.data, &mut self.local);
-            drop(inner);
             let d = self.local.pop_front();
+            // Published under the lock, so that a sender's count (shared queue plus this
+            // buffer, read under the lock) never sees the batch in neither place.
             self.publish(mb);
+            drop(inner);
             return d.ok_or(TryRecvError::Empty);
         }
         Err(TryRecvError::Empty)
@@ -155,8 +157,8 @@ impl<D> Inbox<D> {
             }
             // Only the arrivals since the last look are moved; the buffer is never copied.
             self.local.append(&mut inner.data);
-            drop(inner);
             self.publish(mb);
+            drop(inner);
         }
     }
 

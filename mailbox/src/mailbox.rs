@@ -278,7 +278,13 @@ impl<C, D> Mailbox<C, D> {
     }
 
     /// Queues a data message unless the mailbox is full or closed. Never waits.
-    pub fn try_send(&self, msg: D) -> Result<(), TrySendError<D>> {
+    ///
+    /// Returns the number of data messages queued with this one, as [`len`](Self::len) would
+    /// have seen it right after the push: read under the lock the push takes anyway, so a
+    /// sender can watch for long queues for free. From one data push to the next the count
+    /// goes up by one at most (the receiver only takes messages away), so a sender watching
+    /// for a threshold sees it reached exactly.
+    pub fn try_send(&self, msg: D) -> Result<usize, TrySendError<D>> {
         let mut inner = self.lock();
         if inner.closed {
             return Err(TrySendError::Closed(msg));
@@ -287,7 +293,13 @@ impl<C, D> Mailbox<C, D> {
             return Err(TrySendError::Full(msg));
         }
         Self::push_data_locked(&mut inner, msg);
-        Ok(())
+        Ok(self.len_locked(&inner))
+    }
+
+    /// The queued data messages, with the lock held: the shared queue, plus the receiver's
+    /// private buffer (which the receiver publishes under the lock when it refills it).
+    fn len_locked(&self, inner: &Inner<C, D>) -> usize {
+        inner.data.len() + self.buffered.load(Ordering::Relaxed) as usize
     }
 
     /// Queues a data message ignoring the capacity: for messages the runtime itself produces
@@ -318,7 +330,8 @@ impl<C, D> Mailbox<C, D> {
     }
 
     /// Queues a data message, waiting for room if the mailbox is bounded and full.
-    /// Fails only if the mailbox is (or becomes) closed; the message is returned.
+    /// Fails only if the mailbox is (or becomes) closed; the message is returned. On success,
+    /// the number of data messages queued with it (see [`try_send`](Self::try_send)).
     pub fn send(&self, msg: D) -> SendFuture<'_, C, D> {
         SendFuture {
             mailbox: self,
@@ -341,8 +354,7 @@ impl<C, D> Mailbox<C, D> {
 
     /// Number of queued data messages (shared queue plus the receiver's private buffer).
     pub fn len(&self) -> usize {
-        let inner = self.lock();
-        inner.data.len() + self.buffered.load(Ordering::Relaxed) as usize
+        self.len_locked(&self.lock())
     }
 
     /// An estimate of the heap bytes the mailbox's queues hold, for introspection: the shared
@@ -432,7 +444,7 @@ impl<C, D> fmt::Debug for SendFuture<'_, C, D> {
 impl<C, D> Unpin for SendFuture<'_, C, D> {}
 
 impl<C, D> Future for SendFuture<'_, C, D> {
-    type Output = Result<(), Closed<D>>;
+    type Output = Result<usize, Closed<D>>;
 
     fn poll(mut self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<Self::Output> {
         let this = &mut *self;
@@ -446,7 +458,7 @@ impl<C, D> Future for SendFuture<'_, C, D> {
         }
         if !this.mailbox.is_full(&inner) {
             Mailbox::push_data_locked(&mut inner, msg);
-            return Poll::Ready(Ok(()));
+            return Poll::Ready(Ok(this.mailbox.len_locked(&inner)));
         }
         let extra = inner.extra();
         let id = extra.next_waiter;

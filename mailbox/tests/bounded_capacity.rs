@@ -34,7 +34,7 @@ fn send_waits_for_room_and_completes_after_a_receive() {
     let mut cx = Context::from_waker(Waker::noop());
     assert!(fut.as_mut().poll(&mut cx).is_pending());
     assert_eq!(inbox.poll_recv(&mb, &mut cx), Poll::Ready(Some(1)));
-    assert_eq!(fut.as_mut().poll(&mut cx), Poll::Ready(Ok(())));
+    assert_eq!(fut.as_mut().poll(&mut cx), Poll::Ready(Ok(1)));
     assert_eq!(inbox.poll_recv(&mb, &mut cx), Poll::Ready(Some(2)));
 }
 
@@ -50,7 +50,7 @@ fn a_cancelled_waiting_sender_passes_its_wake_up_on() {
     assert!(second.as_mut().poll(&mut cx).is_pending());
     assert_eq!(inbox.poll_recv(&mb, &mut cx), Poll::Ready(Some(1)));
     drop(first); // woken, but gives up
-    assert_eq!(second.as_mut().poll(&mut cx), Poll::Ready(Ok(())));
+    assert_eq!(second.as_mut().poll(&mut cx), Poll::Ready(Ok(1)));
     assert_eq!(inbox.poll_recv(&mb, &mut cx), Poll::Ready(Some(3)));
 }
 

@@ -61,7 +61,10 @@ impl<M: Send + 'static> Addr<M> {
     #[inline]
     pub fn send(&self, msg: M) -> Result<(), SendError<M>> {
         match self.cell.mailbox.try_send(Message::Msg(msg)) {
-            Ok(()) => Ok(()),
+            Ok(len) => {
+                crate::emit::mailbox_len(&self.cell.node, self.cell.pid(), len);
+                Ok(())
+            }
             Err(TrySendError::Full(Message::Msg(m))) => Err(SendError::Full(m)),
             Err(e) => match e.into_inner() {
                 Message::Msg(m) => Err(SendError::NoProc(m)),
@@ -73,7 +76,10 @@ impl<M: Send + 'static> Addr<M> {
     /// Sends a message, waiting for room if the mailbox is bounded and full.
     pub async fn send_wait(&self, msg: M) -> Result<(), SendError<M>> {
         match self.cell.mailbox.send(Message::Msg(msg)).await {
-            Ok(()) => Ok(()),
+            Ok(len) => {
+                crate::emit::mailbox_len(&self.cell.node, self.cell.pid(), len);
+                Ok(())
+            }
             Err(closed) => match closed.0 {
                 Message::Msg(m) => Err(SendError::NoProc(m)),
                 _ => unreachable!("we sent a Msg"),

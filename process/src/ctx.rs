@@ -219,6 +219,7 @@ impl<M: Send + 'static> Ctx<M> {
             mref,
         };
         if self.cell.node.signal(pid, sig).is_err() {
+            crate::emit::down(&self.cell.node, me, pid, &Exit::NoProc);
             signal_self(
                 &*self.cell,
                 Signal::Down {

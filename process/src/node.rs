@@ -35,6 +35,10 @@ pub struct NodeConfig {
     /// The handler table the node and everything built on it emit events into. Clone one in
     /// to share it between nodes, or attach to [`Node::telemetry`] after the start.
     pub telemetry: Telemetry,
+    /// Emit `beamish.process.mailbox_long` when a send makes a process's mailbox this long
+    /// (once per upward crossing). `None`, the default, (or `Some(0)`) checks nothing; with a
+    /// threshold, a send compares the length its push saw with it, one comparison.
+    pub mailbox_alert: Option<usize>,
 }
 
 impl Default for NodeConfig {
@@ -44,6 +48,7 @@ impl Default for NodeConfig {
             creation: 0,
             process_limit: DEFAULT_PROCESS_LIMIT,
             telemetry: Telemetry::new(),
+            mailbox_alert: None,
         }
     }
 }
@@ -75,6 +80,8 @@ pub(crate) struct NodeInner {
     names: Mutex<HashMap<Arc<str>, Pid, ahash::RandomState>>,
     pub(crate) rt: tokio::runtime::Handle,
     pub(crate) telemetry: Telemetry,
+    /// `NodeConfig::mailbox_alert`, 0 for none (a send never sees an empty mailbox).
+    pub(crate) mailbox_alert: usize,
     /// Call timers kept for reuse, per home shard of the calling thread (see `take_timer`).
     timers: Box<[Mutex<Vec<CallTimer>>]>,
 }
@@ -124,6 +131,7 @@ impl Node {
                 rt,
                 timers: (0..SHARDS).map(|_| Mutex::new(Vec::new())).collect(),
                 telemetry: config.telemetry,
+                mailbox_alert: config.mailbox_alert.unwrap_or(0),
             }),
         })
     }
@@ -132,6 +140,12 @@ impl Node {
     /// `beamish_telemetry`'s crate docs).
     pub fn telemetry(&self) -> &Telemetry {
         &self.inner.telemetry
+    }
+
+    /// The mailbox length that triggers `beamish.process.mailbox_long`, if any
+    /// ([`NodeConfig::mailbox_alert`]).
+    pub fn mailbox_alert(&self) -> Option<usize> {
+        (self.inner.mailbox_alert != 0).then_some(self.inner.mailbox_alert)
     }
 
     /// The node's name.
@@ -242,7 +256,10 @@ impl Node {
         let watcher = Watcher::Waiter(tx);
         let early = match self.signal(pid, Signal::Monitor { watcher, mref }) {
             Ok(()) => None,
-            Err(_) => Some(Exit::NoProc),
+            Err(_) => {
+                crate::emit::down(self, self.pid(), pid, &Exit::NoProc);
+                Some(Exit::NoProc)
+            }
         };
         async move {
             match early {
@@ -348,9 +365,11 @@ impl Node {
     pub(crate) fn notify_down(&self, watcher: Watcher, mref: Ref, pid: Pid, reason: Exit) {
         match watcher {
             Watcher::Process(w) => {
+                crate::emit::down(self, w, pid, &reason);
                 let _ = self.signal(w, Signal::Down { mref, pid, reason });
             }
             Watcher::Waiter(tx) => {
+                crate::emit::down(self, self.pid(), pid, &reason);
                 let _ = tx.send(reason);
             }
         }

@@ -13,6 +13,7 @@ use beamish_mailbox::{Capacity, DataSlot};
 use crate::addr::Addr;
 use crate::cell::{AnyCell, Cell, Core, Kind, Relations, Status};
 use crate::ctx::Ctx;
+use crate::emit;
 use crate::error::SpawnError;
 use crate::exit::{Exit, IntoExit};
 use crate::node::Node;
@@ -114,6 +115,8 @@ where
     if spec.opts.trap_exit {
         cell.core.trap_exit.store(true, Ordering::Relaxed);
     }
+    // Before the process first runs, so before any event of its own.
+    crate::emit::spawned(node, cell.pid(), kind, spec.parent);
     let ctx = Ctx::new(cell.clone());
     let fut = ProcessFuture {
         cell: cell.clone(),
@@ -225,7 +228,14 @@ fn handle_signal<M: Send + 'static>(cell: &Cell<M>, sig: Signal, slot: DataSlot)
     match sig {
         Signal::Exit { from, reason, link } => {
             let linked = link && core.relations(|r| r.links.remove(&from));
-            match exit_action(&reason, from == cell.pid(), link, linked, core.trapping()) {
+            let action = exit_action(&reason, from == cell.pid(), link, linked, core.trapping());
+            let outcome = match action {
+                ExitAction::Ignore => emit::Outcome::Ignored,
+                ExitAction::Die(_) => emit::Outcome::Killed,
+                ExitAction::Deliver => emit::Outcome::Trapped,
+            };
+            emit::exit_signal(&cell.node, from, cell.pid(), &reason, link, outcome);
+            match action {
                 ExitAction::Ignore => None,
                 ExitAction::Die(r) => Some(r),
                 ExitAction::Deliver => {
@@ -280,6 +290,9 @@ fn terminate<M: Send + 'static>(cell: &Cell<M>, reason: Exit) {
     let drained = cell.mailbox.close();
     node.inner.live.fetch_sub(1, Ordering::Relaxed);
     node.inner.table.remove(me.serial());
+    // Gone from the table, and no link or monitor told yet: a handler sees `exited` before
+    // anyone can receive this process's exit signal or `DOWN`.
+    emit::exited(node, me, core.kind, &reason);
     if rel.is_none() && drained.control.is_empty() {
         // The common case of a process that never linked or was monitored: nothing to tell.
         drop(drained.data);

@@ -244,7 +244,18 @@ impl<S: GenServer> ServerRef<S> {
         timeout: Duration,
     ) -> Result<S::Reply, CallError> {
         let deadline = tokio::time::Instant::now() + timeout;
-        call_until(self.addr.cell(), request, Some(deadline)).await
+        let result = call_until(self.addr.cell(), request, Some(deadline)).await;
+        if let Err(CallError::Timeout) = result {
+            let node = &self.addr.cell().node;
+            if node
+                .telemetry()
+                .enabled(&beamish_telemetry::events::process::CALL_TIMEOUT)
+            {
+                let caller = current_pid().unwrap_or_else(|| node.pid());
+                crate::emit::call_timeout(node, caller, self.pid(), timeout);
+            }
+        }
+        result
     }
 
     /// Calls the server and waits for the reply as long as it takes (`infinity`); still
@@ -271,7 +282,7 @@ impl<S: GenServer> ServerRef<S> {
         match sent {
             Err(_) => return Err(CallError::Timeout),
             Ok(Err(_)) => return Err(CallError::NoProc),
-            Ok(Ok(())) => {}
+            Ok(Ok(_)) => {}
         }
         match tokio::time::timeout_at(deadline, down).await {
             Err(_) => Err(CallError::Timeout),
@@ -315,7 +326,7 @@ async fn call_until<S: GenServer>(
     // The common case, room in the mailbox, costs no timer; only a full bounded mailbox makes
     // the caller wait for room, within the same deadline.
     match cell.mailbox.try_send(msg) {
-        Ok(()) => {}
+        Ok(len) => crate::emit::mailbox_len(&cell.node, server, len),
         Err(TrySendError::Full(msg)) => {
             let sent = match deadline {
                 Some(d) => match tokio::time::timeout_at(d, cell.mailbox.send(msg)).await {

@@ -5,6 +5,8 @@ use std::sync::Arc;
 
 use beamish_process::{Ctx, Node, Pid, SpawnError};
 use beamish_registry::{Entry, Keys, Registry};
+use beamish_telemetry::events::pubsub::{BROADCAST, SUBSCRIBED, UNSUBSCRIBED};
+use beamish_telemetry::{EventName, Value};
 
 /// Delivers one shared message to one subscriber; `false` if it was not delivered.
 type Deliver<T> = Arc<dyn Fn(&Arc<T>) -> bool + Send + Sync>;
@@ -99,11 +101,26 @@ impl<T: Send + Sync + 'static> PubSub<T> {
         };
         // A duplicate registry never refuses a registration.
         let _ = self.topics.register(ctx, topic.to_owned(), sub);
+        self.subscription_changed(&SUBSCRIBED, topic, ctx.pid());
     }
 
     /// Removes every subscription of the calling process to `topic` (R-PS-1).
     pub fn unsubscribe<M: Send + 'static>(&self, ctx: &Ctx<M>, topic: &str) {
         self.topics.unregister(ctx, &topic.to_owned());
+        self.subscription_changed(&UNSUBSCRIBED, topic, ctx.pid());
+    }
+
+    /// Emits `subscribed` or `unsubscribed`; counting the topic's subscriptions visits every
+    /// partition, so only when some handler listens.
+    fn subscription_changed(&self, event: &EventName, topic: &str, pid: Pid) {
+        let telemetry = self.topics.node().telemetry();
+        if telemetry.enabled(event) {
+            telemetry.emit(
+                event,
+                &[("subscribers", self.topics.count_key(topic).into())],
+                &[("topic", Value::Str(topic)), ("pid", pid.into())],
+            );
+        }
     }
 
     /// Delivers `message` to every subscriber of `topic`, the caller included if it is one
@@ -157,6 +174,16 @@ impl<T: Send + Sync + 'static> PubSub<T> {
                 }
             }
         });
+        let telemetry = self.topics.node().telemetry();
+        let recipients = [("recipients", delivered.into())];
+        match except {
+            None => telemetry.emit(&BROADCAST, &recipients, &[("topic", Value::Str(topic))]),
+            Some(from) => telemetry.emit(
+                &BROADCAST,
+                &recipients,
+                &[("topic", Value::Str(topic)), ("from", from.into())],
+            ),
+        }
         delivered
     }
 

@@ -9,6 +9,8 @@ use std::hash::Hash;
 use std::sync::{Arc, RwLock, RwLockReadGuard, RwLockWriteGuard, Weak};
 
 use beamish_process::{Addr, Ctx, Exit, Node, Pid, SpawnError};
+use beamish_telemetry::Value;
+use beamish_telemetry::events::registry as events;
 
 use crate::error::RegisterError;
 use crate::watch::{StopOnDrop, Watcher};
@@ -32,6 +34,15 @@ pub enum Keys {
 impl Keys {
     fn by_key(self) -> bool {
         !matches!(self, Keys::Duplicate)
+    }
+
+    /// As Elixir writes the option, for telemetry.
+    fn as_str(self) -> &'static str {
+        match self {
+            Keys::Unique => "unique",
+            Keys::Duplicate => "duplicate",
+            Keys::DuplicateByKey => "duplicate_by_key",
+        }
     }
 }
 
@@ -481,7 +492,7 @@ where
             value: value.clone(),
         });
         let part = self.part_for(&key, pid);
-        {
+        let size = {
             let mut t = part.write();
             if self.inner.keys == Keys::Unique {
                 if let Some(owner) = t.keys.get(&key).and_then(|e| e.first()).map(|e| e.pid) {
@@ -501,10 +512,23 @@ where
                 // Pushed under the lock, so the watcher sees watch/unwatch in table order.
                 part.watcher.watch(pid);
             }
-        }
+            t.len
+        };
         if let Some(e) = event {
             self.notify(|| e);
         }
+        // After the lock is released: a handler may use the registry.
+        self.inner.node.telemetry().emit(
+            &events::REGISTERED,
+            &[
+                ("partition_size", size.into()),
+                ("partitions", self.inner.parts.len().into()),
+            ],
+            &[
+                ("pid", pid.into()),
+                ("keys", Value::Str(self.inner.keys.as_str())),
+            ],
+        );
         Ok(())
     }
 
@@ -524,19 +548,31 @@ where
     ) -> usize {
         let pid = ctx.pid();
         let part = self.part_for(key, pid);
-        let removed = {
+        let (removed, size) = {
             let mut t = part.write();
             let (removed, gone) = t.remove(pid, key, pred);
             if gone {
                 part.watcher.unwatch(pid);
             }
-            removed
+            (removed, t.len)
         };
         if removed > 0 {
             self.notify(|| Event::Unregister {
                 key: key.clone(),
                 pid,
             });
+            self.inner.node.telemetry().emit(
+                &events::UNREGISTERED,
+                &[
+                    ("removed", removed.into()),
+                    ("partition_size", size.into()),
+                    ("partitions", self.inner.parts.len().into()),
+                ],
+                &[
+                    ("pid", pid.into()),
+                    ("keys", Value::Str(self.inner.keys.as_str())),
+                ],
+            );
         }
         removed
     }

@@ -10,6 +10,7 @@ use futures::StreamExt;
 use futures::stream::FuturesUnordered;
 use tokio::time::Instant;
 
+use crate::emit;
 use crate::info::{ChildInfo, ChildStatus};
 use crate::request::Request;
 use crate::spec::{ChildSpec, Restart, Shutdown};
@@ -195,6 +196,7 @@ pub(crate) async fn shutdown_child(
     };
     if !expected(policy, &reason) {
         report::shutdown_error(ctx.pid(), id, pid, &reason);
+        emit::shutdown_error(ctx.node(), ctx.pid(), id, pid, &reason);
     }
     reason
 }
@@ -263,6 +265,7 @@ pub(crate) async fn shutdown_concurrently(
                 done[i] = true;
                 if !expected(policy, &reason) {
                     report::shutdown_error(me, None, pid, &reason);
+                    emit::shutdown_error(&node, me, None, pid, &reason);
                 }
             }
             Some(None) => return,

@@ -12,6 +12,7 @@ use tokio::sync::oneshot;
 use crate::core::{
     Child, Event, Rng, Timers, next_event, now_std, report, shutdown_child, shutdown_concurrently,
 };
+use crate::emit;
 use crate::error::{StartChildError, SupervisorStartError, TerminateChildError};
 use crate::info::{ChildCounts, ChildInfo, ChildStatus, Describe, Flavor, SupervisionTree};
 use crate::request::{ChildRef, Handle, Request};
@@ -317,13 +318,17 @@ impl<A: Clone + Send + Sync + 'static> State<A> {
         let me = self.pid();
         let child = self.children.get_mut(&key)?;
         report::child_terminated(me, None, pid, &reason, child.spec.restart);
-        if !child.restarts_after(&reason) {
+        let restart = child.restarts_after(&reason);
+        let node = self.linker.ctx.node();
+        emit::child_exited(node, me, &child.spec.id, pid, &reason, restart);
+        if !restart {
             self.children.remove(&key);
             return None;
         }
         child.status = ChildStatus::Restarting;
         if let Some(wait) = child.next_backoff(&mut self.rng) {
             child.waiting = Some(wait);
+            emit::backoff_scheduled(node, me, &child.spec.id, wait, child.attempt);
             self.timers.push(tokio::time::Instant::now() + wait, key);
             return None;
         }
@@ -335,6 +340,11 @@ impl<A: Clone + Send + Sync + 'static> State<A> {
     async fn restart(&mut self, key: u64) -> Option<Exit> {
         if !self.window.add(now_std()) {
             report::reached_max_restart_intensity(self.pid(), None);
+            if let Some(c) = self.children.get(&key) {
+                let node = self.linker.ctx.node();
+                let period = self.window.period();
+                emit::intensity_reached(node, self.pid(), &c.spec.id, self.intensity, period);
+            }
             self.terminate_all().await;
             return Some(Exit::Shutdown);
         }
@@ -343,6 +353,8 @@ impl<A: Clone + Send + Sync + 'static> State<A> {
             Ok(Started::Running(pid)) => {
                 let c = self.children.get_mut(&key)?;
                 c.restarted(pid, self.linker.ctx.node());
+                let (node, me) = (self.linker.ctx.node(), self.linker.pid());
+                emit::child_restarted(node, me, &c.spec.id, pid, c.restarts);
                 self.by_pid.insert(pid, key);
             }
             // As Elixir's DynamicSupervisor: a child that ignores its restart is forgotten.

@@ -89,6 +89,7 @@
 mod application;
 mod core;
 mod dynamic;
+mod emit;
 mod error;
 mod fuse;
 mod info;

@@ -411,10 +411,14 @@ pub(crate) async fn start_one<A>(linker: &Linker, spec: &ChildSpec<A>, extra: A)
         Ok(f) => f,
         Err(p) => return Err(panic_exit(&*p)),
     };
-    match AssertUnwindSafe(fut).catch_unwind().await {
+    let result = match AssertUnwindSafe(fut).catch_unwind().await {
         Ok(r) => r,
         Err(p) => Err(panic_exit(&*p)),
+    };
+    if let Ok(Started::Running(pid)) = result {
+        crate::emit::child_started(linker.node(), linker.pid(), &spec.id, pid);
     }
+    result
 }
 
 fn panic_exit(payload: &(dyn std::any::Any + Send)) -> Exit {

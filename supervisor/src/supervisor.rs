@@ -9,6 +9,7 @@ use beamish_process::{CallError, Ctx, Exit, Kind, Message, Node, Pid, SpawnOpts}
 use tokio::sync::oneshot;
 
 use crate::core::{Child, Event, Rng, Timers, next_event, now_std, report, shutdown_child};
+use crate::emit;
 use crate::error::{
     DeleteChildError, RestartChildError, StartChildError, SupervisorStartError, TerminateChildError,
 };
@@ -452,8 +453,11 @@ impl State {
         let me = self.pid();
         let child = &mut self.children[i];
         report::child_terminated(me, Some(&child.spec.id), pid, &reason, child.spec.restart);
+        let restart = child.restarts_after(&reason);
+        let node = self.linker.ctx.node();
+        emit::child_exited(node, me, &child.spec.id, pid, &reason, restart);
         child.status = ChildStatus::Undefined;
-        if !child.restarts_after(&reason) {
+        if !restart {
             let significant = child.spec.significant;
             if child.spec.restart == Restart::Temporary {
                 self.children.remove(i);
@@ -468,6 +472,7 @@ impl State {
         child.status = ChildStatus::Restarting;
         if let Some(wait) = child.next_backoff(&mut self.rng) {
             child.waiting = Some(wait);
+            emit::backoff_scheduled(node, me, &child.spec.id, wait, child.attempt);
             // The siblings the strategy takes down go now; all come back when the wait ends.
             let id = child.spec.id.clone();
             self.stop_siblings(&id).await;
@@ -532,6 +537,8 @@ impl State {
         let id = self.children[i].spec.id.clone();
         if !self.window.add(now_std()) {
             report::reached_max_restart_intensity(self.pid(), Some(&id));
+            let node = self.linker.ctx.node();
+            emit::intensity_reached(node, self.pid(), &id, self.intensity, self.window.period());
             self.terminate_all().await;
             return Some(Exit::Shutdown);
         }
@@ -549,7 +556,10 @@ impl State {
             }
             match start_one(&self.linker, &self.children[j].spec, ()).await {
                 Ok(Started::Running(pid)) => {
-                    self.children[j].restarted(pid, self.linker.ctx.node());
+                    let c = &mut self.children[j];
+                    c.restarted(pid, self.linker.ctx.node());
+                    let (node, me) = (self.linker.ctx.node(), self.linker.pid());
+                    emit::child_restarted(node, me, &gid, pid, c.restarts);
                 }
                 Ok(Started::Ignore) => {
                     self.children[j].status = ChildStatus::Undefined;

@@ -29,6 +29,32 @@
 //! There are no globals: a beamish `Node` carries its `Telemetry`, and every crate above this
 //! one emits into the node's table.
 //!
+//! # The events beamish emits
+//!
+//! Their names are constants in [`events`]. Durations are in nanoseconds. Handlers run in the
+//! emitting process, so an event's place among other effects is part of its definition.
+//!
+//! | name | when | measurements | metadata |
+//! |---|---|---|---|
+//! | `beamish.process.spawned` | a process was spawned; emitted by the spawner before the process first runs | | `pid`, `kind`, `parent` (if linked to it) |
+//! | `beamish.process.exited` | a process ended; emitted by it after leaving the process table, before its links and monitors are told | | `pid`, `kind`, `reason` |
+//! | `beamish.process.exit_signal` | a process handled an exit signal (R-EXIT-1); emitted by the receiver | | `from`, `to`, `reason`, `link`, `outcome` (`killed`, `trapped`, `ignored`) |
+//! | `beamish.process.down` | a monitor fired; emitted by the monitored process before the `DOWN` is delivered (by the watcher for `noproc`) | | `watcher` (the node's pid for a monitor that reports to a future), `watched`, `reason` |
+//! | `beamish.process.call_timeout` | a `GenServer` call timed out (R-GS-2); emitted by the caller | `timeout` | `caller`, `server` |
+//! | `beamish.process.mailbox_long` | a send made a mailbox as long as `NodeConfig::mailbox_alert` (once per upward crossing); emitted by the sender | `length` | `pid`, `threshold` |
+//! | `beamish.supervisor.child_started` | a supervisor started a child (first start, `start_child`, restart) | | `supervisor`, `child_id`, `child_pid` |
+//! | `beamish.supervisor.child_exited` | a child ended on its own and its supervisor learnt of it | | `supervisor`, `child_id`, `child_pid`, `reason`, `restart` |
+//! | `beamish.supervisor.child_restarted` | a child was restarted | `restarts` | `supervisor`, `child_id`, `child_pid` (the new one) |
+//! | `beamish.supervisor.backoff_scheduled` | a restart waits out a backoff | `delay`, `attempt` | `supervisor`, `child_id` |
+//! | `beamish.supervisor.intensity_reached` | the restart intensity is exceeded; the supervisor shuts down (R-SUP-INT) | `restarts`, `intensity`, `period` | `supervisor`, `child_id` |
+//! | `beamish.supervisor.shutdown_error` | a child did not stop cleanly: killed after its timeout, or an unexpected reason | | `supervisor`, `child_id`, `child_pid`, `reason` |
+//! | `beamish.registry.registered` | a process registered a key | `partition_size`, `partitions` | `pid`, `keys` |
+//! | `beamish.registry.unregistered` | a process unregistered entries of a key | `removed`, `partition_size`, `partitions` | `pid`, `keys` |
+//! | `beamish.pubsub.subscribed` | a process subscribed to a topic | `subscribers` | `topic`, `pid` |
+//! | `beamish.pubsub.unsubscribed` | a process unsubscribed from a topic | `subscribers` | `topic`, `pid` |
+//! | `beamish.pubsub.broadcast` | a message was broadcast; emitted by the publisher after delivery | `recipients` | `topic`, `from` (`broadcast_from` only) |
+//! | `telemetry.handler.failure` | a handler panicked and was detached | | `handler_id`, `event_name`, `reason` |
+//!
 //! # Metrics and the endpoint
 //!
 //! Two optional features, both off by default, turn events into something an operator scrapes:
@@ -67,3 +93,47 @@ pub use forward::forward_to_tracing;
 pub use handlers::{AttachError, HandlerFn, HandlerInfo, Telemetry};
 pub use log::{EventLog, EventRecord};
 pub use span::SpanName;
+
+#[cfg(test)]
+mod tests {
+    /// Every event name defined in `events.rs` has a row in the table of the crate docs, so
+    /// the two cannot drift apart (issue 5).
+    #[test]
+    fn the_crate_docs_table_lists_every_event() {
+        let events = include_str!("events.rs");
+        let docs: String = include_str!("lib.rs")
+            .lines()
+            .filter(|l| l.starts_with("//! | `"))
+            .collect::<Vec<_>>()
+            .join("\n");
+        let mut names = Vec::new();
+        for rest in events.split("EventName::new(&[").skip(1) {
+            let path = &rest[..rest.find("])").expect("a closed path")];
+            let dotted: Vec<&str> = path
+                .split(',')
+                .map(|s| s.trim().trim_matches('"'))
+                .filter(|s| !s.is_empty())
+                .collect();
+            names.push(dotted.join("."));
+        }
+        let consts = events.matches("pub const ").count();
+        assert_eq!(
+            names.len(),
+            consts,
+            "every constant is made by EventName::new"
+        );
+        assert!(names.len() >= 18, "found only {names:?}");
+        for name in &names {
+            assert!(
+                docs.contains(&format!("| `{name}` |")),
+                "{name} has no row in the crate docs' event table"
+            );
+        }
+        let rows = docs.lines().count();
+        assert_eq!(
+            rows,
+            names.len(),
+            "the table has a row for an event that does not exist"
+        );
+    }
+}

@@ -31,8 +31,9 @@ usage: cargo xtask bench [--quick] [--only WORKLOAD[,...]] [--systems SYSTEM[,..
 
   --quick      smaller sizes and 3 rounds (about two minutes)
   --only       workloads: spawn, pingpong, ring, skynet, call, fanout, suprestart, suploop,
-               observe, pubsub, registry (suprestart, suploop: beamish and BEAM only; pubsub:
-               beamish, BEAM and ractor; registry, observe: beamish only)
+               observe, pubsub, registry, emit (suprestart, suploop: beamish and BEAM only; pubsub:
+               beamish, BEAM and ractor; registry, observe, emit (telemetry with no handler):
+               beamish only)
   --systems    beamish, beam, ractor, kameo, actix, tokio, tokio-st (default: all available)
   --rounds     rounds of interleaved runs (default 5, --quick 3)
   --timeout    seconds before one run is killed (default 300, --quick 120)

@@ -58,6 +58,7 @@ const SKYNET: &[Metric] = &[m("ms", "ms", false)];
 const CALL: &[Metric] = &[m("calls_per_s", "calls/s", true)];
 const FANOUT: &[Metric] = &[m("deliveries_per_s", "deliveries/s", true)];
 const REGISTRY: &[Metric] = &[m("ops_per_s", "ops/s", true)];
+const EMIT: &[Metric] = &[m("ns_per_emit", "ns/emit", false)];
 const SUPLOOP: &[Metric] = &[m("restarts_per_s", "restarts/s", true)];
 const OBSERVE: &[Metric] = &[
     m("observed_ns_per_rt", "ns/round trip observed", false),
@@ -83,6 +84,7 @@ pub(crate) fn metrics(workload: &str) -> &'static [Metric] {
         "suploop" => SUPLOOP,
         "observe" => OBSERVE,
         "registry" => REGISTRY,
+        "emit" => EMIT,
         _ => &[],
     }
 }
@@ -100,6 +102,7 @@ pub(crate) const WORKLOADS: &[&str] = &[
     "observe",
     "pubsub",
     "registry",
+    "emit",
 ];
 
 /// Whether `system` implements `workload`. The actor workloads run everywhere; suprestart
@@ -111,7 +114,7 @@ pub(crate) fn implements(workload: &str, system: &str) -> bool {
     match workload {
         "suprestart" | "suploop" => matches!(system, "beamish" | "beam"),
         "pubsub" => matches!(system, "beamish" | "beam" | "ractor"),
-        "registry" | "observe" => system == "beamish",
+        "registry" | "observe" | "emit" => system == "beamish",
         _ => true,
     }
 }
@@ -149,6 +152,7 @@ impl Case {
             ("registry", [procs, parts, rounds]) => {
                 format!("registry {procs}p {parts}part {}", si(*rounds))
             }
+            ("emit", [n]) => format!("emit, no handler {}", si(*n)),
             (w, _) => format!("{w} {}", self.arg_strings().join(" ")),
         }
     }
@@ -200,6 +204,8 @@ pub(crate) fn full_cases() -> Vec<Case> {
         Case::new("registry", &[1, 2, 20_000]),
         Case::new("registry", &[2, 1, 20_000]),
         Case::new("registry", &[2, 2, 20_000]),
+        // The cost of a telemetry event nobody listens to (issue 5): one atomic load.
+        Case::new("emit", &[100_000_000]),
     ]
 }
 
@@ -224,6 +230,7 @@ pub(crate) fn quick_cases() -> Vec<Case> {
         Case::new("registry", &[1, 2, 10_000]),
         Case::new("registry", &[2, 1, 10_000]),
         Case::new("registry", &[2, 2, 10_000]),
+        Case::new("emit", &[10_000_000]),
     ]
 }
 
@@ -261,6 +268,7 @@ mod tests {
                 "registry 1p 2part 20k",
                 "registry 2p 1part 20k",
                 "registry 2p 2part 20k",
+                "emit, no handler 100M",
             ]
         );
     }
@@ -291,6 +299,7 @@ mod tests {
             assert!(implements("ring", s));
             assert_eq!(implements("registry", s), *s == "beamish", "{s}");
             assert_eq!(implements("observe", s), *s == "beamish", "{s}");
+            assert_eq!(implements("emit", s), *s == "beamish", "{s}");
             assert_eq!(
                 implements("suprestart", s),
                 ["beamish", "beam"].contains(s),
