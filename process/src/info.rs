@@ -242,6 +242,15 @@ impl HandledCounts {
     pub fn is_empty(&self) -> bool {
         self.counts.is_empty()
     }
+
+    /// How many messages `pid` had handled when the sample was taken, if it was alive then.
+    pub fn get(&self, pid: Pid) -> Option<u64> {
+        let serial = pid.serial();
+        self.counts
+            .binary_search_by_key(&serial, |&(s, _)| s)
+            .ok()
+            .map(|i| self.counts[i].1)
+    }
 }
 
 /// A node's counters at one instant, from [`Node::totals`] (issue 5). All but `processes`

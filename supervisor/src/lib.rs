@@ -93,6 +93,7 @@ mod emit;
 mod error;
 mod fuse;
 mod info;
+pub mod observe;
 mod request;
 mod spec;
 mod supervisor;

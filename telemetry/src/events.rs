@@ -132,3 +132,17 @@ pub mod pubsub {
     /// `broadcast_from`).
     pub const BROADCAST: EventName = EventName::new(&["beamish", "pubsub", "broadcast"]);
 }
+
+/// The built-in events worth a line in an observer's log ([`EventLog`](crate::EventLog)):
+/// lifecycle changes and trouble, not the per-message or per-process stream (`spawned`,
+/// `exited`, `down`, `exit_signal`, sizes), which would drown them on a busy node.
+pub static NOTABLE: &[crate::EventName] = &[
+    supervisor::CHILD_RESTARTED,
+    supervisor::CHILD_EXITED,
+    supervisor::BACKOFF_SCHEDULED,
+    supervisor::INTENSITY_REACHED,
+    supervisor::SHUTDOWN_ERROR,
+    process::CALL_TIMEOUT,
+    process::MAILBOX_LONG,
+    telemetry::HANDLER_FAILURE,
+];
