@@ -5,6 +5,11 @@
 //! and travelling by OTP's rules: a panicking GenServer, monitors, links, trapped exits and an
 //! untrappable `kill`. Every section checks its own result; the demo exits with status 1 and a
 //! message if anything is not as expected.
+//!
+//! With `--serve [ADDR] [--for SECS]` it runs a live node instead, serving metrics and
+//! introspection for `cargo xtask observe` (see `live.rs`).
+
+mod live;
 
 use std::collections::VecDeque;
 use std::error::Error;
@@ -33,11 +38,48 @@ const STEP_LIMIT: Duration = Duration::from_secs(20);
 /// checks; the panic hook only counts them, so that the output stays readable.
 static CONTAINED_PANICS: AtomicUsize = AtomicUsize::new(0);
 
-fn main() -> ExitCode {
-    if let Some(arg) = std::env::args().nth(1) {
-        eprintln!("error: the demo takes no arguments (got `{arg}`)");
-        return ExitCode::from(2);
+/// What the command line asked for.
+enum Mode {
+    /// The tour (no arguments).
+    Tour,
+    /// A live node served on this address, for this long (or until stopped).
+    Serve(std::net::SocketAddr, Option<Duration>),
+}
+
+const USAGE: &str = "usage: demo [--serve [ADDR] [--for SECS]]";
+
+fn parse_args() -> Result<Mode> {
+    let args: Vec<String> = std::env::args().skip(1).collect();
+    if args.is_empty() {
+        return Ok(Mode::Tour);
     }
+    if args[0] != "--serve" {
+        return Err(format!("unknown argument `{}`\n{USAGE}", args[0]).into());
+    }
+    let mut addr = live::DEFAULT_ADDR.parse()?;
+    let mut run_for = None;
+    let mut rest = args[1..].iter();
+    while let Some(arg) = rest.next() {
+        if arg == "--for" {
+            let secs: u64 = rest.next().ok_or(USAGE)?.parse()?;
+            run_for = Some(Duration::from_secs(secs));
+        } else {
+            addr = arg
+                .parse()
+                .map_err(|e| format!("`{arg}` is not an address (HOST:PORT): {e}"))?;
+        }
+    }
+    Ok(Mode::Serve(addr, run_for))
+}
+
+fn main() -> ExitCode {
+    let mode = match parse_args() {
+        Ok(mode) => mode,
+        Err(e) => {
+            eprintln!("error: {e}");
+            return ExitCode::from(2);
+        }
+    };
     quiet_panics_inside_processes();
     // The default multi-thread runtime: one worker per core.
     let rt = match tokio::runtime::Runtime::new() {
@@ -49,7 +91,11 @@ fn main() -> ExitCode {
     };
     // The tour runs on a worker thread like any task, not on the thread blocked in main.
     let result = rt.block_on(async {
-        match tokio::spawn(tour()).await {
+        let driver = match mode {
+            Mode::Tour => tokio::spawn(tour()),
+            Mode::Serve(addr, run_for) => tokio::spawn(live::serve(addr, run_for)),
+        };
+        match driver.await {
             Ok(r) => r,
             Err(e) => Err(format!("the tour's driver task failed: {e}").into()),
         }
