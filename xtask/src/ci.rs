@@ -8,7 +8,7 @@ use std::time::{Duration, Instant};
 
 use anyhow::{Context, Result, bail};
 
-use crate::{cmd, deps};
+use crate::{cmd, deps, observe_check};
 
 /// Runs the CI pipeline; `args` are what follows `ci` on the command line.
 pub(crate) fn run(args: &[String]) -> Result<()> {
@@ -47,7 +47,8 @@ const USAGE: &str = "\
 usage: cargo xtask ci [--full]
 
 Runs, in order, stopping at the first failure: cargo fmt --check, clippy -D warnings, tests
-(nextest if installed, else cargo test), doc tests, cargo doc -D warnings, dependency rules.
+(nextest if installed, else cargo test), doc tests, cargo doc -D warnings, dependency rules,
+the terminal observer under tmux against the demo's live node.
   --full   also run the loom models of beamish-mailbox (mailbox/tests/loom.rs, release mode)";
 
 /// One CI step: a name for the summary, the command as shown to the user, and the work.
@@ -120,10 +121,31 @@ fn steps(full: bool) -> Vec<Step> {
         run: Box::new(deps::check_workspace),
     });
 
+    steps.push(observer_step());
+
     if full {
         steps.push(loom_step());
     }
     steps
+}
+
+/// The terminal observer driven under tmux against the demo's live node (see
+/// `observe_check.rs`). Without tmux the step fails in CI and is skipped, loudly, elsewhere.
+fn observer_step() -> Step {
+    Step {
+        name: "observer",
+        shown: "demo --serve, then `xtask observe` under tmux, read with capture-pane".into(),
+        run: Box::new(|| {
+            if !observe_check::tmux_available() && !cmd::in_ci() {
+                eprintln!(
+                    "SKIPPED: the observer check needs tmux, which is not installed here \
+                     (Debian: apt-get install -y tmux). CI installs it and runs this step."
+                );
+                return Ok(());
+            }
+            observe_check::run()
+        }),
+    }
 }
 
 /// The loom models of the mailbox, built with `--cfg loom` in their own target directory.
@@ -133,9 +155,7 @@ fn steps(full: bool) -> Vec<Step> {
 /// interleavings and a debug build is an order of magnitude slower.
 fn loom_step() -> Step {
     let root = cmd::workspace_root();
-    let target_dir = std::env::var_os("CARGO_TARGET_DIR")
-        .map_or_else(|| root.join("target"), Into::into)
-        .join("loom");
+    let target_dir = cmd::target_dir().join("loom");
     let mut loom = cmd::cargo([
         "test",
         "--release",

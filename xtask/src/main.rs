@@ -10,6 +10,8 @@ mod cmd;
 mod demo;
 mod deps;
 mod metadata;
+mod observe;
+mod observe_check;
 
 use std::process::ExitCode;
 
@@ -22,6 +24,8 @@ commands:
                   --full adds the loom models of beamish-mailbox
   demo [args]     run the demo example in release mode (args go to the demo)
   bench [...]     run the benchmark suite against the peers (table and chart in target/bench/)
+  observe [...]   live terminal view of a running node (start one: cargo xtask demo -- --serve)
+  observe-check   drive the observer under tmux against the demo's live node (a ci step)
   help            this text";
 
 fn main() -> ExitCode {
@@ -34,6 +38,8 @@ fn main() -> ExitCode {
         "ci" => ci::run(rest),
         "demo" => demo::run(rest),
         "bench" => bench::run(rest),
+        "observe" => observe::run(rest),
+        "observe-check" => observe_check::run(),
         "help" | "-h" | "--help" => {
             println!("{USAGE}");
             Ok(())
