@@ -34,18 +34,21 @@ fn spawned_cold(node: &Node, pid: Pid, kind: Kind, parent: Option<Pid>) {
 }
 
 #[inline]
-pub(crate) fn exited(node: &Node, pid: Pid, kind: Kind, reason: &Exit) {
+pub(crate) fn exited(node: &Node, pid: Pid, kind: Kind, started_ms: u64, reason: &Exit) {
     if node.telemetry().enabled(&EXITED) {
-        exited_cold(node, pid, kind, reason);
+        exited_cold(node, pid, kind, started_ms, reason);
     }
 }
 
 #[cold]
 #[inline(never)]
-fn exited_cold(node: &Node, pid: Pid, kind: Kind, reason: &Exit) {
+fn exited_cold(node: &Node, pid: Pid, kind: Kind, started_ms: u64, reason: &Exit) {
+    // Start times have millisecond resolution (see `Core::started_ms`), so the lifetime does.
+    let lifetime_ms = node.now_ms().saturating_sub(started_ms);
+    let lifetime = std::time::Duration::from_millis(lifetime_ms);
     node.telemetry().emit(
         &EXITED,
-        &[],
+        &[("lifetime", lifetime.into())],
         &[
             ("pid", pid.into()),
             ("kind", Value::Str(kind.as_str())),

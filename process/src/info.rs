@@ -89,7 +89,7 @@ fn info_of(node: &Node, cell: &dyn AnyCell, now_ms: u64) -> ProcessInfo {
 
 impl Node {
     /// Milliseconds since the node started, on the clock processes' start times use.
-    fn now_ms(&self) -> u64 {
+    pub(crate) fn now_ms(&self) -> u64 {
         self.inner.started.elapsed().as_millis() as u64
     }
 

@@ -292,7 +292,7 @@ fn terminate<M: Send + 'static>(cell: &Cell<M>, reason: Exit) {
     node.inner.table.remove(me.serial());
     // Gone from the table, and no link or monitor told yet: a handler sees `exited` before
     // anyone can receive this process's exit signal or `DOWN`.
-    emit::exited(node, me, core.kind, &reason);
+    emit::exited(node, me, core.kind, core.started_ms(), &reason);
     if rel.is_none() && drained.control.is_empty() {
         // The common case of a process that never linked or was monitored: nothing to tell.
         drop(drained.data);

@@ -113,6 +113,22 @@ async fn exited_is_emitted_before_any_monitor_sees_the_down() {
     }
 }
 
+/// Issue 5: `exited` measures the process's lifetime on the runtime's clock (exact here,
+/// under the paused clock, at millisecond resolution).
+#[tokio::test(start_paused = true)]
+async fn exited_measures_the_lifetime() {
+    let node = node();
+    let mut rx = listen(&node, &[EXITED]);
+    let a = node
+        .spawn(|_ctx: beamish_process::Ctx<()>| async {
+            tokio::time::sleep(std::time::Duration::from_millis(1_500)).await;
+        })
+        .unwrap();
+    let e = next(&mut rx).await;
+    assert_eq!(meta(&e, "pid"), Some(shown(a.pid()).as_str()));
+    assert_eq!(e.measurements, vec![("lifetime".to_owned(), 1.5e9)]);
+}
+
 /// Issue 5, R-EXIT-1, R-EXIT-2: `exit_signal` tells what the receive rules did: a `normal`
 /// signal to a process that does not trap is ignored, a signal to a trapping one becomes a
 /// message (over a link: `link` is true), and `kill` kills.

@@ -30,6 +30,7 @@ pub mod process {
 
     /// A process ended, emitted by it once it has left the process table and before its links
     /// and monitors are told (so before any `DOWN` or exit signal it causes is received).
+    /// Measurement: `lifetime` (nanoseconds since it started, at millisecond resolution).
     /// Metadata: `pid`, `kind`, `reason` (its exit reason).
     pub const EXITED: EventName = EventName::new(&["beamish", "process", "exited"]);
 

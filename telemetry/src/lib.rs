@@ -37,7 +37,7 @@
 //! | name | when | measurements | metadata |
 //! |---|---|---|---|
 //! | `beamish.process.spawned` | a process was spawned; emitted by the spawner before the process first runs | | `pid`, `kind`, `parent` (if linked to it) |
-//! | `beamish.process.exited` | a process ended; emitted by it after leaving the process table, before its links and monitors are told | | `pid`, `kind`, `reason` |
+//! | `beamish.process.exited` | a process ended; emitted by it after leaving the process table, before its links and monitors are told | `lifetime` (ns since it started, millisecond resolution) | `pid`, `kind`, `reason` |
 //! | `beamish.process.exit_signal` | a process handled an exit signal (R-EXIT-1); emitted by the receiver | | `from`, `to`, `reason`, `link`, `outcome` (`killed`, `trapped`, `ignored`) |
 //! | `beamish.process.down` | a monitor fired; emitted by the monitored process before the `DOWN` is delivered (by the watcher for `noproc`) | | `watcher` (the node's pid for a monitor that reports to a future), `watched`, `reason` |
 //! | `beamish.process.call_timeout` | a `GenServer` call timed out (R-GS-2); emitted by the caller | `timeout` | `caller`, `server` |
