@@ -220,18 +220,18 @@ async fn observe(node: &Node, n: usize, idle: usize) -> ObserveRun {
         quiet_read,
     };
     for watched in [false, true, true, false] {
-        let (stop_tx, mut stop_rx) = oneshot::channel::<()>();
+        // The observer is an OS thread of its own, as a scraper or a debugger would be: run as
+        // a task it would occupy a tokio worker and change how the two players are scheduled
+        // (both on the other worker, no cross-thread wake-ups), which made the observed run
+        // look faster than the quiet one. So the two modes differ only by the reads.
+        let stop = Arc::new(std::sync::atomic::AtomicBool::new(false));
         let observer = watched.then(|| {
             let node = node.clone();
-            tokio::spawn(async move {
-                let mut tick = tokio::time::interval(Duration::from_millis(10));
-                tick.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
+            let stop = stop.clone();
+            std::thread::spawn(move || {
                 let (mut reads, mut time, mut min_seen) = (0, Duration::ZERO, usize::MAX);
-                loop {
-                    tokio::select! {
-                        _ = &mut stop_rx => break,
-                        _ = tick.tick() => {}
-                    }
+                while !stop.load(Ordering::Relaxed) {
+                    std::thread::sleep(Duration::from_millis(10));
                     let t0 = Instant::now();
                     let all = node.processes();
                     let top = node.top_by_mailbox(5);
@@ -245,9 +245,12 @@ async fn observe(node: &Node, n: usize, idle: usize) -> ObserveRun {
             })
         });
         let pp = pingpong(node, seg).await;
-        let _ = stop_tx.send(());
+        stop.store(true, Ordering::Relaxed);
         if let Some(o) = observer {
-            let (reads, time, min_seen) = o.await.expect("the observer panicked");
+            let joined = tokio::task::spawn_blocking(move || o.join())
+                .await
+                .expect("the join task");
+            let (reads, time, min_seen) = joined.expect("the observer panicked");
             run.reads += reads;
             run.read_time += time;
             run.min_seen = run.min_seen.min(min_seen);
