@@ -14,19 +14,12 @@ use beamish_telemetry::events::process::{
     CALL_TIMEOUT, DOWN, EXIT_SIGNAL, EXITED, MAILBOX_LONG, SPAWNED,
 };
 use beamish_telemetry::events::telemetry::HANDLER_FAILURE;
-use beamish_telemetry::{EventName, EventRecord, ProcessId};
+use beamish_telemetry::{EventName, EventRecord, ProcessId, capture};
 use common::{Got, Probe, dead_pid, exit_after, idle, node, within};
 use tokio::sync::{mpsc, oneshot};
 
-/// Forwards every event of `names` on `node` into a channel.
 fn listen(node: &Node, names: &[EventName]) -> mpsc::UnboundedReceiver<EventRecord> {
-    let (tx, rx) = mpsc::unbounded_channel();
-    node.telemetry()
-        .attach("test-listener", names, move |e| {
-            let _ = tx.send(EventRecord::of(e));
-        })
-        .expect("attach the test listener");
-    rx
+    capture(node.telemetry(), "test-listener", names).expect("attach the test listener")
 }
 
 /// The next event, waited for.
@@ -34,20 +27,6 @@ async fn next(rx: &mut mpsc::UnboundedReceiver<EventRecord>) -> EventRecord {
     within("a telemetry event", rx.recv())
         .await
         .expect("the listener is attached")
-}
-
-fn meta<'a>(r: &'a EventRecord, key: &str) -> Option<&'a str> {
-    r.metadata
-        .iter()
-        .find(|(k, _)| k == key)
-        .map(|(_, v)| v.as_str())
-}
-
-fn measurement(r: &EventRecord, key: &str) -> Option<f64> {
-    r.measurements
-        .iter()
-        .find(|(k, _)| k == key)
-        .map(|(_, v)| *v)
 }
 
 /// A pid as event metadata shows it.
@@ -69,9 +48,9 @@ async fn spawned_comes_from_the_spawner_with_pid_kind_and_parent() {
     let a = idle::<()>(&node);
     let e = rx.try_recv().expect("emitted before spawn returned");
     assert_eq!(e.name, "beamish.process.spawned");
-    assert_eq!(meta(&e, "pid"), Some(shown(a.pid()).as_str()));
-    assert_eq!(meta(&e, "kind"), Some("process"));
-    assert_eq!(meta(&e, "parent"), None);
+    assert_eq!(e.meta("pid"), Some(shown(a.pid()).as_str()));
+    assert_eq!(e.meta("kind"), Some("process"));
+    assert_eq!(e.meta("parent"), None);
 
     let (tx, rx_child) = oneshot::channel();
     let parent = node
@@ -85,10 +64,10 @@ async fn spawned_comes_from_the_spawner_with_pid_kind_and_parent() {
         .unwrap();
     let child = within("the child's pid", rx_child).await.unwrap();
     let first = next(&mut rx).await;
-    assert_eq!(meta(&first, "pid"), Some(shown(parent.pid()).as_str()));
+    assert_eq!(first.meta("pid"), Some(shown(parent.pid()).as_str()));
     let second = next(&mut rx).await;
-    assert_eq!(meta(&second, "pid"), Some(shown(child).as_str()));
-    assert_eq!(meta(&second, "parent"), Some(shown(parent.pid()).as_str()));
+    assert_eq!(second.meta("pid"), Some(shown(child).as_str()));
+    assert_eq!(second.meta("parent"), Some(shown(parent.pid()).as_str()));
     node.exit(parent.pid(), Exit::Kill);
 }
 
@@ -107,9 +86,9 @@ async fn exited_is_emitted_before_any_monitor_sees_the_down() {
         assert_eq!(exit_after(&node, a.pid(), signal).await, expected);
         let e = rx.try_recv().expect("exited came before the DOWN");
         assert_eq!(e.name, "beamish.process.exited");
-        assert_eq!(meta(&e, "pid"), Some(shown(a.pid()).as_str()));
-        assert_eq!(meta(&e, "kind"), Some("process"));
-        assert_eq!(meta(&e, "reason"), Some(reason(&expected).as_str()));
+        assert_eq!(e.meta("pid"), Some(shown(a.pid()).as_str()));
+        assert_eq!(e.meta("kind"), Some("process"));
+        assert_eq!(e.meta("reason"), Some(reason(&expected).as_str()));
     }
 }
 
@@ -125,7 +104,7 @@ async fn exited_measures_the_lifetime() {
         })
         .unwrap();
     let e = next(&mut rx).await;
-    assert_eq!(meta(&e, "pid"), Some(shown(a.pid()).as_str()));
+    assert_eq!(e.meta("pid"), Some(shown(a.pid()).as_str()));
     assert_eq!(e.measurements, vec![("lifetime".to_owned(), 1.5e9)]);
 }
 
@@ -140,11 +119,11 @@ async fn exit_signal_reports_ignored_trapped_and_killed() {
 
     node.exit(a.pid(), Exit::Normal);
     let e = next(&mut rx).await;
-    assert_eq!(meta(&e, "from"), Some(shown(node.pid()).as_str()));
-    assert_eq!(meta(&e, "to"), Some(shown(a.pid()).as_str()));
-    assert_eq!(meta(&e, "reason"), Some(reason(&Exit::Normal).as_str()));
-    assert_eq!(meta(&e, "link"), Some("false"));
-    assert_eq!(meta(&e, "outcome"), Some("ignored"));
+    assert_eq!(e.meta("from"), Some(shown(node.pid()).as_str()));
+    assert_eq!(e.meta("to"), Some(shown(a.pid()).as_str()));
+    assert_eq!(e.meta("reason"), Some(reason(&Exit::Normal).as_str()));
+    assert_eq!(e.meta("link"), Some("false"));
+    assert_eq!(e.meta("outcome"), Some("ignored"));
     assert!(a.is_alive());
 
     // A trapping probe linked to a process that crashes: trapped, over the link.
@@ -158,10 +137,10 @@ async fn exit_signal_reports_ignored_trapped_and_killed() {
     .await;
     let crashed = rx_pid.await.unwrap();
     let e = next(&mut rx).await;
-    assert_eq!(meta(&e, "from"), Some(shown(crashed).as_str()));
-    assert_eq!(meta(&e, "to"), Some(shown(probe.pid()).as_str()));
-    assert_eq!(meta(&e, "link"), Some("true"));
-    assert_eq!(meta(&e, "outcome"), Some("trapped"));
+    assert_eq!(e.meta("from"), Some(shown(crashed).as_str()));
+    assert_eq!(e.meta("to"), Some(shown(probe.pid()).as_str()));
+    assert_eq!(e.meta("link"), Some("true"));
+    assert_eq!(e.meta("outcome"), Some("trapped"));
     assert_eq!(
         probe.next().await,
         Some(Got::Exit {
@@ -176,9 +155,9 @@ async fn exit_signal_reports_ignored_trapped_and_killed() {
         Exit::Killed
     );
     let e = next(&mut rx).await;
-    assert_eq!(meta(&e, "to"), Some(shown(probe.pid()).as_str()));
-    assert_eq!(meta(&e, "reason"), Some(reason(&Exit::Kill).as_str()));
-    assert_eq!(meta(&e, "outcome"), Some("killed"));
+    assert_eq!(e.meta("to"), Some(shown(probe.pid()).as_str()));
+    assert_eq!(e.meta("reason"), Some(reason(&Exit::Kill).as_str()));
+    assert_eq!(e.meta("outcome"), Some("killed"));
     node.exit(a.pid(), Exit::Kill);
 }
 
@@ -206,22 +185,22 @@ async fn down_is_emitted_before_the_watcher_gets_its_down() {
         .try_recv()
         .expect("down came before the DOWN was received");
     assert_eq!(e.name, "beamish.process.down");
-    assert_eq!(meta(&e, "watcher"), Some(shown(probe.pid()).as_str()));
-    assert_eq!(meta(&e, "watched"), Some(shown(bpid).as_str()));
-    assert_eq!(meta(&e, "reason"), Some(reason(&Exit::Shutdown).as_str()));
+    assert_eq!(e.meta("watcher"), Some(shown(probe.pid()).as_str()));
+    assert_eq!(e.meta("watched"), Some(shown(bpid).as_str()));
+    assert_eq!(e.meta("reason"), Some(reason(&Exit::Shutdown).as_str()));
 
     let dead = dead_pid(&node, Exit::Normal).await;
     // `dead_pid` waited on a node-level monitor: its watcher is the node.
     let e = next(&mut rx).await;
-    assert_eq!(meta(&e, "watcher"), Some(shown(node.pid()).as_str()));
-    assert_eq!(meta(&e, "watched"), Some(shown(dead).as_str()));
+    assert_eq!(e.meta("watcher"), Some(shown(node.pid()).as_str()));
+    assert_eq!(e.meta("watched"), Some(shown(dead).as_str()));
     let mut probe2 = Probe::<()>::spawn(&node, move |ctx| {
         ctx.monitor(dead);
     })
     .await;
     let e = next(&mut rx).await;
-    assert_eq!(meta(&e, "watcher"), Some(shown(probe2.pid()).as_str()));
-    assert_eq!(meta(&e, "reason"), Some(reason(&Exit::NoProc).as_str()));
+    assert_eq!(e.meta("watcher"), Some(shown(probe2.pid()).as_str()));
+    assert_eq!(e.meta("reason"), Some(reason(&Exit::NoProc).as_str()));
     assert!(matches!(probe2.next().await, Some(Got::Down { .. })));
 }
 
@@ -256,9 +235,9 @@ async fn call_timeout_names_caller_server_and_timeout() {
     assert_eq!(got, Err(CallError::Timeout));
     let e = rx.try_recv().expect("emitted before the call returned");
     assert_eq!(e.name, "beamish.process.call_timeout");
-    assert_eq!(measurement(&e, "timeout"), Some(100_000_000.0));
-    assert_eq!(meta(&e, "caller"), Some(shown(node.pid()).as_str()));
-    assert_eq!(meta(&e, "server"), Some(shown(server.pid()).as_str()));
+    assert_eq!(e.measurement("timeout"), Some(100_000_000.0));
+    assert_eq!(e.meta("caller"), Some(shown(node.pid()).as_str()));
+    assert_eq!(e.meta("server"), Some(shown(server.pid()).as_str()));
 }
 
 /// Issue 5, R-MBX-2: with `mailbox_alert` set, `mailbox_long` fires when a send makes the
@@ -292,9 +271,9 @@ async fn mailbox_long_fires_once_per_upward_crossing() {
         let alert = rx.try_recv().ok();
         if i == 3 {
             let e = alert.expect("the third message crosses the threshold");
-            assert_eq!(measurement(&e, "length"), Some(3.0));
-            assert_eq!(meta(&e, "pid"), Some(shown(slow.pid()).as_str()));
-            assert_eq!(meta(&e, "threshold"), Some("3"));
+            assert_eq!(e.measurement("length"), Some(3.0));
+            assert_eq!(e.meta("pid"), Some(shown(slow.pid()).as_str()));
+            assert_eq!(e.meta("threshold"), Some("3"));
         } else {
             assert!(alert.is_none(), "no alert at length {i}");
         }
@@ -305,7 +284,7 @@ async fn mailbox_long_fires_once_per_upward_crossing() {
         slow.send(i).unwrap();
     }
     let e = rx.try_recv().expect("crossing again after the drain");
-    assert_eq!(measurement(&e, "length"), Some(3.0));
+    assert_eq!(e.measurement("length"), Some(3.0));
     assert!(rx.try_recv().is_err());
 
     // A node without a threshold never alerts.
@@ -336,11 +315,11 @@ async fn a_panicking_spawned_handler_does_not_break_spawning() {
     assert_eq!(within("the process to run", down).await, Exit::Normal);
     let spawned = next(&mut failures).await;
     assert_eq!(spawned.name, "beamish.process.spawned");
-    assert_eq!(meta(&spawned, "pid"), Some(shown(addr.pid()).as_str()));
+    assert_eq!(spawned.meta("pid"), Some(shown(addr.pid()).as_str()));
     let failure = next(&mut failures).await;
     assert_eq!(failure.name, "telemetry.handler.failure");
-    assert_eq!(meta(&failure, "handler_id"), Some("bad"));
-    assert_eq!(meta(&failure, "reason"), Some("handler bug"));
+    assert_eq!(failure.meta("handler_id"), Some("bad"));
+    assert_eq!(failure.meta("reason"), Some("handler bug"));
     assert!(node.telemetry().handlers().iter().all(|h| &*h.id != "bad"));
 
     let b = node
@@ -353,7 +332,7 @@ async fn a_panicking_spawned_handler_does_not_break_spawning() {
         })
         .unwrap();
     let e = next(&mut failures).await;
-    assert_eq!(meta(&e, "pid"), Some(shown(b.pid()).as_str()));
+    assert_eq!(e.meta("pid"), Some(shown(b.pid()).as_str()));
     let down = node.monitor(b.pid());
     b.send(1).unwrap();
     assert_eq!(within("b to end", down).await, Exit::Normal);

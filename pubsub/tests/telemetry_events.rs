@@ -7,32 +7,12 @@ mod common;
 use beamish_process::{Node, Pid};
 use beamish_pubsub::PubSub;
 use beamish_telemetry::events::pubsub::{BROADCAST, SUBSCRIBED, UNSUBSCRIBED};
-use beamish_telemetry::{EventName, EventRecord, ProcessId};
+use beamish_telemetry::{EventName, EventRecord, ProcessId, capture};
 use common::{Client, node};
 use tokio::sync::mpsc;
 
 fn listen(node: &Node, names: &[EventName]) -> mpsc::UnboundedReceiver<EventRecord> {
-    let (tx, rx) = mpsc::unbounded_channel();
-    node.telemetry()
-        .attach("test-listener", names, move |e| {
-            let _ = tx.send(EventRecord::of(e));
-        })
-        .expect("attach the test listener");
-    rx
-}
-
-fn meta<'a>(r: &'a EventRecord, key: &str) -> Option<&'a str> {
-    r.metadata
-        .iter()
-        .find(|(k, _)| k == key)
-        .map(|(_, v)| v.as_str())
-}
-
-fn measurement(r: &EventRecord, key: &str) -> Option<f64> {
-    r.measurements
-        .iter()
-        .find(|(k, _)| k == key)
-        .map(|(_, v)| *v)
+    capture(node.telemetry(), "test-listener", names).expect("attach the test listener")
 }
 
 fn shown(pid: Pid) -> String {
@@ -51,16 +31,16 @@ async fn subscribed_and_unsubscribed_carry_the_subscriber_count() {
         a.run(move |ctx| h.subscribe(ctx, "t")).await;
         let e = rx.try_recv().expect("emitted before subscribe returned");
         assert_eq!(e.name, "beamish.pubsub.subscribed");
-        assert_eq!(measurement(&e, "subscribers"), Some(f64::from(n)));
-        assert_eq!(meta(&e, "topic"), Some("t"));
-        assert_eq!(meta(&e, "pid"), Some(shown(a.pid()).as_str()));
+        assert_eq!(e.measurement("subscribers"), Some(f64::from(n)));
+        assert_eq!(e.meta("topic"), Some("t"));
+        assert_eq!(e.meta("pid"), Some(shown(a.pid()).as_str()));
     }
     let h = hub.clone();
     a.run(move |ctx| h.unsubscribe(ctx, "t")).await;
     let e = rx.try_recv().expect("emitted before unsubscribe returned");
     assert_eq!(e.name, "beamish.pubsub.unsubscribed");
-    assert_eq!(measurement(&e, "subscribers"), Some(0.0));
-    assert_eq!(meta(&e, "topic"), Some("t"));
+    assert_eq!(e.measurement("subscribers"), Some(0.0));
+    assert_eq!(e.meta("topic"), Some("t"));
 }
 
 /// Issue 5, R-PS-2: `broadcast` counts the deliveries, the sender included for `broadcast`
@@ -79,9 +59,9 @@ async fn broadcast_counts_recipients() {
     assert_eq!(hub.broadcast("t", 1), 2);
     let e = rx.try_recv().expect("emitted before broadcast returned");
     assert_eq!(e.name, "beamish.pubsub.broadcast");
-    assert_eq!(measurement(&e, "recipients"), Some(2.0));
-    assert_eq!(meta(&e, "topic"), Some("t"));
-    assert_eq!(meta(&e, "from"), None);
+    assert_eq!(e.measurement("recipients"), Some(2.0));
+    assert_eq!(e.meta("topic"), Some("t"));
+    assert_eq!(e.meta("from"), None);
     assert_eq!(*a.next().await, 1);
     assert_eq!(*b.next().await, 1);
 
@@ -89,12 +69,12 @@ async fn broadcast_counts_recipients() {
     let e = rx
         .try_recv()
         .expect("emitted before broadcast_from returned");
-    assert_eq!(measurement(&e, "recipients"), Some(1.0));
-    assert_eq!(meta(&e, "from"), Some(shown(a.pid()).as_str()));
+    assert_eq!(e.measurement("recipients"), Some(1.0));
+    assert_eq!(e.meta("from"), Some(shown(a.pid()).as_str()));
     assert_eq!(*b.next().await, 2);
 
     assert_eq!(hub.broadcast("nobody", 3), 0);
     let e = rx.try_recv().expect("emitted for an empty topic too");
-    assert_eq!(measurement(&e, "recipients"), Some(0.0));
-    assert_eq!(meta(&e, "topic"), Some("nobody"));
+    assert_eq!(e.measurement("recipients"), Some(0.0));
+    assert_eq!(e.meta("topic"), Some("nobody"));
 }

@@ -7,32 +7,12 @@ mod common;
 use beamish_process::{Node, Pid};
 use beamish_registry::{Keys, Registry};
 use beamish_telemetry::events::registry::{REGISTERED, UNREGISTERED};
-use beamish_telemetry::{EventName, EventRecord, ProcessId};
+use beamish_telemetry::{EventName, EventRecord, ProcessId, capture};
 use common::{Agent, node};
 use tokio::sync::mpsc;
 
 fn listen(node: &Node, names: &[EventName]) -> mpsc::UnboundedReceiver<EventRecord> {
-    let (tx, rx) = mpsc::unbounded_channel();
-    node.telemetry()
-        .attach("test-listener", names, move |e| {
-            let _ = tx.send(EventRecord::of(e));
-        })
-        .expect("attach the test listener");
-    rx
-}
-
-fn meta<'a>(r: &'a EventRecord, key: &str) -> Option<&'a str> {
-    r.metadata
-        .iter()
-        .find(|(k, _)| k == key)
-        .map(|(_, v)| v.as_str())
-}
-
-fn measurement(r: &EventRecord, key: &str) -> Option<f64> {
-    r.measurements
-        .iter()
-        .find(|(k, _)| k == key)
-        .map(|(_, v)| *v)
+    capture(node.telemetry(), "test-listener", names).expect("attach the test listener")
 }
 
 fn shown(pid: Pid) -> String {
@@ -55,10 +35,10 @@ async fn registered_carries_the_partition_size() {
         agent.run(move |ctx| r.register(ctx, key, 0)).await.unwrap();
         let e = rx.try_recv().expect("emitted before register returned");
         assert_eq!(e.name, "beamish.registry.registered");
-        assert_eq!(measurement(&e, "partition_size"), Some((n + 1) as f64));
-        assert_eq!(measurement(&e, "partitions"), Some(1.0));
-        assert_eq!(meta(&e, "pid"), Some(shown(agent.pid()).as_str()));
-        assert_eq!(meta(&e, "keys"), Some("unique"));
+        assert_eq!(e.measurement("partition_size"), Some((n + 1) as f64));
+        assert_eq!(e.measurement("partitions"), Some(1.0));
+        assert_eq!(e.meta("pid"), Some(shown(agent.pid()).as_str()));
+        assert_eq!(e.meta("keys"), Some("unique"));
     }
     let r = reg.clone();
     assert!(agent.run(move |ctx| r.register(ctx, "a", 1)).await.is_err());
@@ -90,10 +70,10 @@ async fn unregistered_counts_the_removed_entries() {
         .await;
     let e = rx.try_recv().expect("emitted before unregister returned");
     assert_eq!(e.name, "beamish.registry.unregistered");
-    assert_eq!(measurement(&e, "removed"), Some(2.0));
-    assert_eq!(measurement(&e, "partition_size"), Some(1.0));
-    assert_eq!(meta(&e, "pid"), Some(shown(agent.pid()).as_str()));
-    assert_eq!(meta(&e, "keys"), Some("duplicate"));
+    assert_eq!(e.measurement("removed"), Some(2.0));
+    assert_eq!(e.measurement("partition_size"), Some(1.0));
+    assert_eq!(e.meta("pid"), Some(shown(agent.pid()).as_str()));
+    assert_eq!(e.meta("keys"), Some("duplicate"));
     let r = reg.clone();
     agent.run(move |ctx| r.unregister(ctx, &"k")).await;
     assert!(rx.try_recv().is_err(), "nothing was removed");

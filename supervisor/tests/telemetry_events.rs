@@ -14,38 +14,18 @@ use beamish_telemetry::events::supervisor::{
     BACKOFF_SCHEDULED, CHILD_EXITED, CHILD_RESTARTED, CHILD_STARTED, INTENSITY_REACHED,
     SHUTDOWN_ERROR,
 };
-use beamish_telemetry::{EventName, EventRecord, ProcessId};
+use beamish_telemetry::{EventName, EventRecord, ProcessId, capture};
 use common::{Log, crash, exit_of, node, within, worker};
 use tokio::sync::mpsc;
 
 fn listen(node: &Node, names: &[EventName]) -> mpsc::UnboundedReceiver<EventRecord> {
-    let (tx, rx) = mpsc::unbounded_channel();
-    node.telemetry()
-        .attach("test-listener", names, move |e| {
-            let _ = tx.send(EventRecord::of(e));
-        })
-        .expect("attach the test listener");
-    rx
+    capture(node.telemetry(), "test-listener", names).expect("attach the test listener")
 }
 
 async fn next(rx: &mut mpsc::UnboundedReceiver<EventRecord>) -> EventRecord {
     within("a telemetry event", rx.recv())
         .await
         .expect("the listener is attached")
-}
-
-fn meta<'a>(r: &'a EventRecord, key: &str) -> Option<&'a str> {
-    r.metadata
-        .iter()
-        .find(|(k, _)| k == key)
-        .map(|(_, v)| v.as_str())
-}
-
-fn measurement(r: &EventRecord, key: &str) -> Option<f64> {
-    r.measurements
-        .iter()
-        .find(|(k, _)| k == key)
-        .map(|(_, v)| *v)
 }
 
 fn shown(pid: Pid) -> String {
@@ -84,9 +64,9 @@ async fn child_started_names_supervisor_child_and_pid() {
         let pid = log.started(id).await;
         let e = rx.try_recv().expect("emitted before start returned");
         assert_eq!(e.name, "beamish.supervisor.child_started");
-        assert_eq!(meta(&e, "supervisor"), Some(shown(sup.pid()).as_str()));
-        assert_eq!(meta(&e, "child_id"), Some(id));
-        assert_eq!(meta(&e, "child_pid"), Some(shown(pid).as_str()));
+        assert_eq!(e.meta("supervisor"), Some(shown(sup.pid()).as_str()));
+        assert_eq!(e.meta("child_id"), Some(id));
+        assert_eq!(e.meta("child_pid"), Some(shown(pid).as_str()));
     }
 }
 
@@ -110,18 +90,18 @@ async fn child_exited_then_child_restarted_with_the_new_pid() {
         let new = log.started("w").await;
         let exited = next(&mut rx).await;
         assert_eq!(exited.name, "beamish.supervisor.child_exited");
-        assert_eq!(meta(&exited, "supervisor"), Some(shown(sup.pid()).as_str()));
-        assert_eq!(meta(&exited, "child_id"), Some("w"));
-        assert_eq!(meta(&exited, "child_pid"), Some(shown(old).as_str()));
+        assert_eq!(exited.meta("supervisor"), Some(shown(sup.pid()).as_str()));
+        assert_eq!(exited.meta("child_id"), Some("w"));
+        assert_eq!(exited.meta("child_pid"), Some(shown(old).as_str()));
         let reason = format!("{:?}", Exit::error("boom"));
-        assert_eq!(meta(&exited, "reason"), Some(reason.as_str()));
-        assert_eq!(meta(&exited, "restart"), Some("true"));
+        assert_eq!(exited.meta("reason"), Some(reason.as_str()));
+        assert_eq!(exited.meta("restart"), Some("true"));
         let started = next(&mut rx).await;
         assert_eq!(started.name, "beamish.supervisor.child_started");
         let restarted = next(&mut rx).await;
         assert_eq!(restarted.name, "beamish.supervisor.child_restarted");
-        assert_eq!(meta(&restarted, "child_pid"), Some(shown(new).as_str()));
-        assert_eq!(measurement(&restarted, "restarts"), Some(f64::from(n)));
+        assert_eq!(restarted.meta("child_pid"), Some(shown(new).as_str()));
+        assert_eq!(restarted.measurement("restarts"), Some(f64::from(n)));
         old = new;
     }
 
@@ -132,8 +112,8 @@ async fn child_exited_then_child_restarted_with_the_new_pid() {
     assert_eq!(next(&mut rx).await.name, "beamish.supervisor.child_started");
     crash(&node, tpid, Exit::Normal);
     let exited = next(&mut rx).await;
-    assert_eq!(meta(&exited, "child_id"), Some("t"));
-    assert_eq!(meta(&exited, "restart"), Some("false"));
+    assert_eq!(exited.meta("child_id"), Some("t"));
+    assert_eq!(exited.meta("restart"), Some("false"));
 }
 
 /// Issue 5, backoff (beyond OTP): `backoff_scheduled` carries the wait (ns) and the attempt,
@@ -156,10 +136,10 @@ async fn backoff_scheduled_carries_delay_and_attempt() {
         crash(&node, pid, Exit::error("boom"));
         let e = next(&mut rx).await;
         assert_eq!(e.name, "beamish.supervisor.backoff_scheduled");
-        assert_eq!(meta(&e, "supervisor"), Some(shown(sup.pid()).as_str()));
-        assert_eq!(meta(&e, "child_id"), Some("w"));
-        assert_eq!(measurement(&e, "delay"), Some(secs as f64 * 1e9));
-        assert_eq!(measurement(&e, "attempt"), Some(f64::from(attempt)));
+        assert_eq!(e.meta("supervisor"), Some(shown(sup.pid()).as_str()));
+        assert_eq!(e.meta("child_id"), Some("w"));
+        assert_eq!(e.measurement("delay"), Some(secs as f64 * 1e9));
+        assert_eq!(e.measurement("attempt"), Some(f64::from(attempt)));
         pid = log.started("w").await;
     }
 }
@@ -190,11 +170,11 @@ async fn intensity_reached_before_the_supervisor_gives_up() {
     assert_eq!(within("the supervisor to exit", down).await, Exit::Shutdown);
     let e = rx.try_recv().expect("emitted before the supervisor exited");
     assert_eq!(e.name, "beamish.supervisor.intensity_reached");
-    assert_eq!(meta(&e, "supervisor"), Some(shown(sup.pid()).as_str()));
-    assert_eq!(meta(&e, "child_id"), Some("w"));
-    assert_eq!(measurement(&e, "restarts"), Some(2.0));
-    assert_eq!(measurement(&e, "intensity"), Some(1.0));
-    assert_eq!(measurement(&e, "period"), Some(5e9));
+    assert_eq!(e.meta("supervisor"), Some(shown(sup.pid()).as_str()));
+    assert_eq!(e.meta("child_id"), Some("w"));
+    assert_eq!(e.measurement("restarts"), Some(2.0));
+    assert_eq!(e.measurement("intensity"), Some(1.0));
+    assert_eq!(e.measurement("period"), Some(5e9));
 }
 
 /// Issue 5, R-SUP-SHUT, R-SUP-REPORT: a child that outlives its shutdown timeout is killed,
@@ -215,11 +195,11 @@ async fn shutdown_error_when_a_child_must_be_killed() {
         .try_recv()
         .expect("emitted before terminate_child returned");
     assert_eq!(e.name, "beamish.supervisor.shutdown_error");
-    assert_eq!(meta(&e, "supervisor"), Some(shown(sup.pid()).as_str()));
-    assert_eq!(meta(&e, "child_id"), Some("s"));
-    assert_eq!(meta(&e, "child_pid"), Some(shown(pid).as_str()));
+    assert_eq!(e.meta("supervisor"), Some(shown(sup.pid()).as_str()));
+    assert_eq!(e.meta("child_id"), Some("s"));
+    assert_eq!(e.meta("child_pid"), Some(shown(pid).as_str()));
     let killed = format!("{:?}", Exit::Killed);
-    assert_eq!(meta(&e, "reason"), Some(killed.as_str()));
+    assert_eq!(e.meta("reason"), Some(killed.as_str()));
 
     let ds = DynamicSupervisor::new().start(&node).await.unwrap();
     let Started::Running(dpid) = ds.start_child(stubborn("d")).await.unwrap() else {
@@ -230,8 +210,8 @@ async fn shutdown_error_when_a_child_must_be_killed() {
     let e = rx
         .try_recv()
         .expect("emitted before the dynamic supervisor exited");
-    assert_eq!(meta(&e, "supervisor"), Some(shown(ds.pid()).as_str()));
-    assert_eq!(meta(&e, "child_id"), Some("undefined"));
-    assert_eq!(meta(&e, "child_pid"), Some(shown(dpid).as_str()));
-    assert_eq!(meta(&e, "reason"), Some(killed.as_str()));
+    assert_eq!(e.meta("supervisor"), Some(shown(ds.pid()).as_str()));
+    assert_eq!(e.meta("child_id"), Some("undefined"));
+    assert_eq!(e.meta("child_pid"), Some(shown(dpid).as_str()));
+    assert_eq!(e.meta("reason"), Some(killed.as_str()));
 }

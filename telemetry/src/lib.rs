@@ -91,7 +91,7 @@ mod span;
 pub use event::{Event, EventName, Measurements, Metadata, Number, ProcessId, Value};
 pub use forward::forward_to_tracing;
 pub use handlers::{AttachError, HandlerFn, HandlerInfo, Telemetry};
-pub use log::{EventLog, EventRecord};
+pub use log::{EventLog, EventRecord, capture};
 pub use span::SpanName;
 
 #[cfg(test)]

@@ -23,6 +23,22 @@ pub struct EventRecord {
 }
 
 impl EventRecord {
+    /// The metadata value called `key`, as text.
+    pub fn meta(&self, key: &str) -> Option<&str> {
+        self.metadata
+            .iter()
+            .find(|(k, _)| k == key)
+            .map(|(_, v)| v.as_str())
+    }
+
+    /// The measurement called `key`.
+    pub fn measurement(&self, key: &str) -> Option<f64> {
+        self.measurements
+            .iter()
+            .find(|(k, _)| k == key)
+            .map(|(_, v)| *v)
+    }
+
     /// An owned copy of `event`, stamped now.
     pub fn of(event: &Event<'_>) -> EventRecord {
         let at_ms = SystemTime::now()
@@ -121,4 +137,32 @@ impl EventLog {
     fn lock(&self) -> std::sync::MutexGuard<'_, Ring> {
         self.inner.lock().unwrap_or_else(PoisonError::into_inner)
     }
+}
+
+/// Attaches a handler under `id` that sends an owned copy of each of `events` into a channel,
+/// and returns the receiving end: events handed to another task, or awaited in a test.
+/// Sending never blocks the emitter (the channel is unbounded); once the receiver is dropped,
+/// copies are discarded until the handler is detached.
+///
+/// ```
+/// use beamish_telemetry::{EventName, Telemetry, capture};
+///
+/// const DONE: EventName = EventName::new(&["my_app", "job", "done"]);
+/// let telemetry = Telemetry::new();
+/// let mut events = capture(&telemetry, "capture", &[DONE]).unwrap();
+/// telemetry.emit(&DONE, &[("items", 3u64.into())], &[("queue", "mail".into())]);
+/// let got = events.try_recv().unwrap();
+/// assert_eq!(got.measurement("items"), Some(3.0));
+/// assert_eq!(got.meta("queue"), Some("mail"));
+/// ```
+pub fn capture(
+    telemetry: &Telemetry,
+    id: &str,
+    events: &[EventName],
+) -> Result<tokio::sync::mpsc::UnboundedReceiver<EventRecord>, AttachError> {
+    let (tx, rx) = tokio::sync::mpsc::unbounded_channel();
+    telemetry.attach(id, events, move |event| {
+        let _ = tx.send(EventRecord::of(event));
+    })?;
+    Ok(rx)
 }
