@@ -10,6 +10,7 @@
 use std::time::{Duration, Instant};
 
 use anyhow::{Context, Result, bail};
+use beamish_telemetry::ProcessId;
 use beamish_telemetry::introspect::{NodeSnapshot, SortBy, TreeRow};
 use crossterm::event::{self, Event, KeyCode, KeyEventKind, KeyModifiers};
 use ratatui::layout::{Constraint, Layout, Rect};
@@ -243,7 +244,7 @@ fn draw_processes(frame: &mut Frame<'_>, area: Rect, s: &NodeSnapshot, sort: Sor
     .style(Style::default().add_modifier(Modifier::BOLD));
     let rows = s.processes.iter().map(|p| {
         Row::new(vec![
-            p.pid.to_string(),
+            local(&p.pid),
             p.name.clone().unwrap_or_default(),
             p.behaviour.clone(),
             p.status.clone(),
@@ -291,7 +292,7 @@ fn tree_lines(tree: &TreeRow, label: &str, depth: usize, out: &mut Vec<Line<'sta
     out.push(Line::from(Span::styled(
         format!(
             "{indent}{label} {} {} ({} in {}s)",
-            tree.pid,
+            local(&tree.pid),
             tree.strategy,
             tree.intensity,
             tree.period_ms / 1000
@@ -303,7 +304,7 @@ fn tree_lines(tree: &TreeRow, label: &str, depth: usize, out: &mut Vec<Line<'sta
         match &child.tree {
             Some(sub) => tree_lines(sub, id, depth + 1, out),
             None => {
-                let pid = child.pid.map_or("-".to_owned(), |p| p.to_string());
+                let pid = child.pid.as_ref().map_or("-".to_owned(), local);
                 let style = if child.status == "running" {
                     Style::default()
                 } else {
@@ -344,6 +345,12 @@ fn draw_events(frame: &mut Frame<'_>, area: Rect, s: &NodeSnapshot) {
     frame.render_widget(Paragraph::new(lines).block(block(" recent events ")), area);
 }
 
+/// A pid of the observed node as Erlang's observer shows a local pid: `<0.N.G>` (the node
+/// part is 0 for local processes; every process in a snapshot is local).
+fn local(pid: &ProcessId) -> String {
+    format!("<0.{}.{}>", pid.serial & 0xffff_ffff, pid.serial >> 32)
+}
+
 /// `HH:MM:SS` (UTC) of a time in milliseconds since the Unix epoch.
 fn clock(at_ms: u64) -> String {
     let secs = at_ms / 1000 % 86_400;
@@ -378,6 +385,16 @@ mod tests {
     fn clock_shows_utc_time_of_day() {
         assert_eq!(clock(0), "00:00:00");
         assert_eq!(clock(((13 * 60 + 5) * 60 + 9) * 1000 + 999), "13:05:09");
+    }
+
+    #[test]
+    fn local_pids_read_as_in_erlang() {
+        let pid = ProcessId {
+            node: 0xdead_beef,
+            serial: (7 << 32) | 130,
+            creation: 1,
+        };
+        assert_eq!(local(&pid), "<0.130.7>");
     }
 
     #[test]
