@@ -1,5 +1,7 @@
 //! Test helpers for the HTTP endpoint: a minimal HTTP/1.1 client over a real TCP connection, and
 //! a parser of the Prometheus text exposition format (version 0.0.4).
+// Each test binary compiles this module on its own and uses only part of it, so the parts one
+// binary leaves unused are not dead code.
 #![allow(dead_code, unreachable_pub)]
 
 use std::collections::{BTreeMap, HashMap};
