@@ -22,8 +22,7 @@ use tokio::sync::{mpsc, oneshot};
 
 use crate::common::{
     CallRun, EmitRun, FanoutRun, Latch, ObserveRun, Outcome, PingPongRun, RegistryRun, RingRun,
-    SkynetRun,
-    SpawnRun, SubStats, SupLoopRun, SupRestartRun, Workload, rss_bytes,
+    SkynetRun, SpawnRun, SubStats, SupLoopRun, SupRestartRun, Workload, rss_bytes,
 };
 
 /// Asks a ring node, subscriber or ponger to report its own count, and then to stop. Like the raw-tokio side,

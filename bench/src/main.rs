@@ -2,7 +2,7 @@
 //! one line `RESULT\t<system>\t<workload>\tkey=value...` ending in `check=ok`, or
 //! `check=FAILED\tdetail=...` (and a non-zero exit) when the workload's own result is wrong.
 //!
-//! Systems: `beamish`, `tokio` (two workers), `tokio-st` (current-thread runtime), `ractor`, `kameo`,
+//! Systems: `beamish` (two workers), `beamish-st` (beamish on a current-thread runtime), `tokio` (two workers), `tokio-st` (current-thread runtime), `ractor`, `kameo`,
 //! `actix`. Workloads: `spawn N`, `pingpong N`, `ring NODES HOPS`, `skynet [LEAVES]`,
 //! `call CALLERS TOTAL`, `fanout SUBS MSGS`, `suprestart KILLS` (beamish only), `suploop RESTARTS` (beamish only),
 //! `observe N IDLE` (beamish only), `pubsub SUBS MSGS`
@@ -27,7 +27,15 @@ use std::process::ExitCode;
 use common::{Outcome, Workload};
 
 /// The systems this binary can run, in the order tables list them.
-const SYSTEMS: &[&str] = &["beamish", "ractor", "kameo", "actix", "tokio", "tokio-st"];
+const SYSTEMS: &[&str] = &[
+    "beamish",
+    "beamish-st",
+    "ractor",
+    "kameo",
+    "actix",
+    "tokio",
+    "tokio-st",
+];
 
 const USAGE: &str = "usage: beamish-bench <system> <workload> [args]\n       \
      beamish-bench systems\n\
@@ -48,8 +56,8 @@ fn implements(system: &str, w: Workload) -> bool {
         | Workload::SupLoop { .. }
         | Workload::Observe { .. }
         | Workload::Registry { .. }
-        | Workload::Emit { .. } => system == "beamish",
-        Workload::PubSub { .. } => matches!(system, "beamish" | "ractor"),
+        | Workload::Emit { .. } => matches!(system, "beamish" | "beamish-st"),
+        Workload::PubSub { .. } => matches!(system, "beamish" | "beamish-st" | "ractor"),
         _ => true,
     }
 }
@@ -91,6 +99,9 @@ fn run(system: &str, w: Workload) -> i32 {
         // actix's default: one single-threaded System arbiter runs every actor.
         "actix" => actix::System::new().block_on(actix_sys::run(w)),
         "beamish" => two_workers(beamish_sys::run(w)),
+        // The same beamish code on one scheduler thread, as actix runs by default: what
+        // beamish costs without cross-thread wake-ups.
+        "beamish-st" => current_thread(beamish_sys::run(w)),
         "tokio" => two_workers(tokio_sys::run(w)),
         "ractor" => two_workers(ractor_sys::run(w)),
         "kameo" => two_workers(kameo_sys::run(w)),

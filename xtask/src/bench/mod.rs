@@ -34,7 +34,8 @@ usage: cargo xtask bench [--quick] [--only WORKLOAD[,...]] [--systems SYSTEM[,..
                observe, pubsub, registry, emit (suprestart, suploop: beamish and BEAM only; pubsub:
                beamish, BEAM and ractor; registry, observe, emit (telemetry with no handler):
                beamish only)
-  --systems    beamish, beam, ractor, kameo, actix, tokio, tokio-st (default: all available)
+  --systems    beamish, beamish-st (on one scheduler thread), beam, ractor, kameo, actix, tokio,
+               tokio-st (default: all available)
   --rounds     rounds of interleaved runs (default 5, --quick 3)
   --timeout    seconds before one run is killed (default 300, --quick 120)
   --readme     also rewrite the section of README.md between <!-- bench:begin --> and

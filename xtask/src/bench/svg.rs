@@ -22,6 +22,7 @@ const BOTTOM: f64 = 64.0;
 fn colour(system: &str) -> &'static str {
     match system {
         "beamish" => "#d9480f",
+        "beamish-st" => "#f08c00",
         "beam" => "#7048e8",
         "ractor" => "#1c7ed6",
         "kameo" => "#0ca678",
