@@ -56,6 +56,7 @@
 mod addr;
 mod cell;
 mod ctx;
+mod deadlines;
 mod emit;
 mod error;
 mod exit;

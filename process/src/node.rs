@@ -5,19 +5,18 @@ use std::fmt;
 use std::sync::atomic::{AtomicU64, AtomicUsize, Ordering};
 use std::sync::{Arc, Mutex, MutexGuard};
 
-use std::pin::Pin;
-
 use beamish_telemetry::Telemetry;
 use tokio::sync::oneshot;
-use tokio::time::{Instant, Sleep};
+use tokio::time::Instant;
 
 use crate::addr::Addr;
 use crate::cell::{AnyCell, Cell};
+use crate::deadlines::Deadlines;
 use crate::error::{NodeError, RegisterError, SendError};
 use crate::exit::Exit;
 use crate::pid::{NodeId, Pid, Ref};
 use crate::signal::{Signal, Watcher};
-use crate::table::{SHARDS, Table, home_shard};
+use crate::table::Table;
 
 /// Default process limit, as the BEAM's `+P` default (R-PROC-1).
 pub const DEFAULT_PROCESS_LIMIT: usize = 1 << 20;
@@ -82,15 +81,9 @@ pub(crate) struct NodeInner {
     pub(crate) telemetry: Telemetry,
     /// `NodeConfig::mailbox_alert`, 0 for none (a send never sees an empty mailbox).
     pub(crate) mailbox_alert: usize,
-    /// Call timers kept for reuse, per home shard of the calling thread (see `take_timer`).
-    timers: Box<[Mutex<Vec<CallTimer>>]>,
+    /// The deadlines of waiting calls, watched by one sweeper task (see `deadlines`).
+    pub(crate) deadlines: Arc<Deadlines>,
 }
-
-/// A reusable call timer.
-type CallTimer = Pin<Box<Sleep>>;
-
-/// Timers kept per shard; more than this are simply dropped.
-const TIMERS_PER_SHARD: usize = 32;
 
 impl fmt::Debug for Node {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
@@ -129,7 +122,7 @@ impl Node {
                 started_wall: std::time::SystemTime::now(),
                 names: Mutex::new(HashMap::default()),
                 rt,
-                timers: (0..SHARDS).map(|_| Mutex::new(Vec::new())).collect(),
+                deadlines: Deadlines::new(),
                 telemetry: config.telemetry,
                 mailbox_alert: config.mailbox_alert.unwrap_or(0),
             }),
@@ -268,33 +261,6 @@ impl Node {
                 // happens if its node is torn down: treat it as gone.
                 None => rx.await.unwrap_or(Exit::NoProc),
             }
-        }
-    }
-
-    /// A timer set to `deadline`, for a call's timeout. Registering a fresh tokio timer for
-    /// every call costs about as much as the rest of the call; a reused timer that is still
-    /// armed only has its deadline pushed later, which tokio does with one atomic operation.
-    pub(crate) fn take_timer(&self, deadline: Instant) -> Pin<Box<Sleep>> {
-        let pooled = self.inner.timers[home_shard()]
-            .lock()
-            .unwrap_or_else(std::sync::PoisonError::into_inner)
-            .pop();
-        match pooled {
-            Some(mut t) => {
-                t.as_mut().reset(deadline);
-                t
-            }
-            None => Box::pin(tokio::time::sleep_until(deadline)),
-        }
-    }
-
-    /// Gives a call's timer back for reuse.
-    pub(crate) fn give_timer(&self, timer: Pin<Box<Sleep>>) {
-        let mut pool = self.inner.timers[home_shard()]
-            .lock()
-            .unwrap_or_else(std::sync::PoisonError::into_inner);
-        if pool.len() < TIMERS_PER_SHARD {
-            pool.push(timer);
         }
     }
 

@@ -5,7 +5,7 @@ use std::future::Future;
 use std::panic::AssertUnwindSafe;
 use std::pin::Pin;
 use std::sync::Arc;
-use std::task::Poll;
+use std::task::{Context, Poll};
 use std::time::Duration;
 
 use beamish_mailbox::TrySendError;
@@ -15,6 +15,7 @@ use tokio::sync::oneshot;
 use crate::addr::Addr;
 use crate::cell::{Cell, Kind};
 use crate::ctx::Ctx;
+use crate::deadlines::Filed;
 use crate::error::{CallError, SendError, StartError};
 use crate::exit::Exit;
 use crate::node::Node;
@@ -368,29 +369,63 @@ async fn call_until<S: GenServer>(
     }
 }
 
-/// Waits for a reply until `deadline`; `None` on timeout. The timer is taken only if the
-/// reply is not already there, and goes back to the node's pool afterwards.
+/// Waits for a reply until `deadline`; `None` on timeout. No timer is armed: the first wait
+/// files the deadline with the node's sweeper (see `deadlines`), which wakes this caller once
+/// the deadline has passed; the entry leaves the table when the wait ends, however it ends.
 async fn wait_reply<R>(
     node: &Node,
-    mut rx: oneshot::Receiver<R>,
+    rx: oneshot::Receiver<R>,
     deadline: tokio::time::Instant,
 ) -> Option<Result<R, oneshot::error::RecvError>> {
-    let mut timer = None;
-    let out = std::future::poll_fn(|cx| {
-        if let Poll::Ready(r) = Pin::new(&mut rx).poll(cx) {
+    WaitReply {
+        node,
+        rx,
+        deadline,
+        filed: None,
+    }
+    .await
+}
+
+/// The future of [`wait_reply`].
+struct WaitReply<'a, R> {
+    node: &'a Node,
+    rx: oneshot::Receiver<R>,
+    deadline: tokio::time::Instant,
+    filed: Option<Filed>,
+}
+
+impl<R> Future for WaitReply<'_, R> {
+    type Output = Option<Result<R, oneshot::error::RecvError>>;
+
+    fn poll(mut self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<Self::Output> {
+        let this = &mut *self;
+        if let Poll::Ready(r) = Pin::new(&mut this.rx).poll(cx) {
             return Poll::Ready(Some(r));
         }
-        let t = timer.get_or_insert_with(|| node.take_timer(deadline));
-        match t.as_mut().poll(cx) {
-            Poll::Ready(()) => Poll::Ready(None),
-            Poll::Pending => Poll::Pending,
+        let node = &this.node.inner;
+        match &this.filed {
+            None => {
+                this.filed = Some(node.deadlines.file(&node.rt, this.deadline, cx.waker()));
+            }
+            // Polled again without a reply: woken by the sweeper for the deadline, or by
+            // something else (a `select!` around the call, say).
+            Some(filed) => {
+                if tokio::time::Instant::now() >= this.deadline {
+                    return Poll::Ready(None);
+                }
+                node.deadlines.rewake(filed, cx.waker());
+            }
         }
-    })
-    .await;
-    if let Some(t) = timer {
-        node.give_timer(t);
+        Poll::Pending
     }
-    out
+}
+
+impl<R> Drop for WaitReply<'_, R> {
+    fn drop(&mut self) {
+        if let Some(filed) = self.filed.take() {
+            self.node.inner.deadlines.remove(filed);
+        }
+    }
 }
 
 async fn wait_for_exit<M: Send + 'static>(cell: &Arc<Cell<M>>, pid: Pid) -> Exit {
