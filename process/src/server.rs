@@ -4,8 +4,8 @@ use std::fmt;
 use std::future::Future;
 use std::panic::AssertUnwindSafe;
 use std::pin::Pin;
-use std::sync::Arc;
-use std::task::{Context, Poll};
+use std::sync::{Arc, Mutex, MutexGuard, PoisonError};
+use std::task::{Context, Poll, Waker};
 use std::time::Duration;
 
 use beamish_mailbox::TrySendError;
@@ -164,7 +164,8 @@ impl<R> Caller<'_, R> {
 /// Where to send the reply to one call. Dropping it without replying leaves the caller to
 /// time out (or to see the server's exit reason if the server ends).
 pub struct ReplyTo<R> {
-    tx: oneshot::Sender<R>,
+    /// Shared with the waiting caller; `None` once the reply went out.
+    slot: Option<Arc<ReplySlot<R>>>,
     caller: Option<Pid>,
 }
 
@@ -179,8 +180,10 @@ impl<R> fmt::Debug for ReplyTo<R> {
 impl<R> ReplyTo<R> {
     /// Sends the reply (`gen_server:reply/2`). If the caller has given up (timed out), the
     /// reply is dropped: it never lands in anybody's mailbox (R-GS-2).
-    pub fn reply(self, value: R) {
-        let _ = self.tx.send(value);
+    pub fn reply(mut self, value: R) {
+        if let Some(slot) = self.slot.take() {
+            slot.settle(Settled::Replied(value));
+        }
     }
 
     /// The calling process, if the call came from one.
@@ -190,7 +193,96 @@ impl<R> ReplyTo<R> {
 
     /// Whether the caller is still waiting.
     pub fn is_waiting(&self) -> bool {
-        !self.tx.is_closed()
+        self.slot.as_ref().is_some_and(|s| s.is_waiting())
+    }
+}
+
+impl<R> Drop for ReplyTo<R> {
+    fn drop(&mut self) {
+        if let Some(slot) = self.slot.take() {
+            slot.settle(Settled::Dropped);
+        }
+    }
+}
+
+/// The meeting point of one call: the caller's waker until the reply (or the handle's drop)
+/// settles it. A plain mutex: the caller and the server each take it once per call.
+struct ReplySlot<R> {
+    state: Mutex<SlotState<R>>,
+}
+
+enum SlotState<R> {
+    /// The caller waits (its waker once it has been polled).
+    Waiting(Option<Waker>),
+    /// Settled by the server, not yet taken by the caller.
+    Settled(Settled<R>),
+    /// The caller has its answer, or gave up: a reply now is dropped.
+    Closed,
+}
+
+enum Settled<R> {
+    Replied(R),
+    /// The reply handle was dropped without a reply.
+    Dropped,
+}
+
+impl<R> ReplySlot<R> {
+    fn new() -> Arc<ReplySlot<R>> {
+        Arc::new(ReplySlot {
+            state: Mutex::new(SlotState::Waiting(None)),
+        })
+    }
+
+    fn lock(&self) -> MutexGuard<'_, SlotState<R>> {
+        self.state.lock().unwrap_or_else(PoisonError::into_inner)
+    }
+
+    fn settle(&self, how: Settled<R>) {
+        let mut state = self.lock();
+        let SlotState::Waiting(waker) = &mut *state else {
+            // The caller is gone: the reply is dropped here, outside any mailbox (R-GS-2).
+            drop(state);
+            return;
+        };
+        let waker = waker.take();
+        *state = SlotState::Settled(how);
+        drop(state);
+        if let Some(w) = waker {
+            w.wake();
+        }
+    }
+
+    fn is_waiting(&self) -> bool {
+        !matches!(*self.lock(), SlotState::Closed)
+    }
+
+    /// The caller's side: the settled answer, or `Pending` with the waker stored.
+    fn poll_settled(&self, cx: &mut Context<'_>) -> Poll<Settled<R>> {
+        let mut state = self.lock();
+        match &mut *state {
+            SlotState::Waiting(Some(w)) => {
+                if !w.will_wake(cx.waker()) {
+                    w.clone_from(cx.waker());
+                }
+                Poll::Pending
+            }
+            SlotState::Waiting(w) => {
+                *w = Some(cx.waker().clone());
+                Poll::Pending
+            }
+            SlotState::Settled(_) => match std::mem::replace(&mut *state, SlotState::Closed) {
+                SlotState::Settled(s) => Poll::Ready(s),
+                _ => unreachable!("just seen settled"),
+            },
+            SlotState::Closed => unreachable!("polled after its answer"),
+        }
+    }
+
+    /// The caller gives up: a later reply is dropped.
+    fn close(&self) {
+        let old = std::mem::replace(&mut *self.lock(), SlotState::Closed);
+        // A reply settled meanwhile (or the caller's waker) is dropped outside the lock.
+        drop(old);
     }
 }
 
@@ -322,8 +414,12 @@ async fn call_until<S: GenServer>(
     if caller == Some(server) {
         return Err(CallError::CallingSelf);
     }
-    let (tx, rx) = oneshot::channel();
-    let msg = Message::Msg(ServerMsg::Call(request, ReplyTo { tx, caller }));
+    let slot = ReplySlot::new();
+    let reply_to = ReplyTo {
+        slot: Some(slot.clone()),
+        caller,
+    };
+    let msg = Message::Msg(ServerMsg::Call(request, reply_to));
     // The common case, room in the mailbox, costs no timer; only a full bounded mailbox makes
     // the caller wait for room, within the same deadline.
     match cell.mailbox.try_send(msg) {
@@ -342,18 +438,20 @@ async fn call_until<S: GenServer>(
         }
         Err(_) => return Err(CallError::NoProc),
     }
-    let reply = match deadline {
-        Some(d) => match wait_reply(&cell.node, rx, d).await {
-            Some(r) => r,
-            None => return Err(CallError::Timeout),
-        },
-        None => rx.await,
-    };
-    match reply {
-        Ok(v) => Ok(v),
+    let settled = WaitReply {
+        node: &cell.node,
+        slot,
+        deadline,
+        filed: None,
+        done: false,
+    }
+    .await;
+    match settled {
+        Some(Settled::Replied(v)) => Ok(v),
+        None => Err(CallError::Timeout),
         // The reply handle was dropped: the server ended (its reason is stored before its
         // state is dropped), or it dropped the handle on purpose and we wait for its end.
-        Err(_) => {
+        Some(Settled::Dropped) => {
             if let Some(reason) = cell.core.exit_reason.get() {
                 return Err(CallError::Exit(reason.clone()));
             }
@@ -369,48 +467,41 @@ async fn call_until<S: GenServer>(
     }
 }
 
-/// Waits for a reply until `deadline`; `None` on timeout. No timer is armed: the first wait
-/// files the deadline with the node's sweeper (see `deadlines`), which wakes this caller once
-/// the deadline has passed; the entry leaves the table when the wait ends, however it ends.
-async fn wait_reply<R>(
-    node: &Node,
-    rx: oneshot::Receiver<R>,
-    deadline: tokio::time::Instant,
-) -> Option<Result<R, oneshot::error::RecvError>> {
-    WaitReply {
-        node,
-        rx,
-        deadline,
-        filed: None,
-    }
-    .await
-}
-
-/// The future of [`wait_reply`].
+/// Waits for the reply slot to settle until `deadline` (if any); `None` on timeout. No timer
+/// is armed: the first wait files the deadline with the node's sweeper (see `deadlines`),
+/// which wakes this caller once the deadline has passed. The entry leaves the table when the
+/// wait ends, however it ends; a wait that ends without its answer closes the slot, so that a
+/// late reply is dropped.
 struct WaitReply<'a, R> {
     node: &'a Node,
-    rx: oneshot::Receiver<R>,
-    deadline: tokio::time::Instant,
+    slot: Arc<ReplySlot<R>>,
+    deadline: Option<tokio::time::Instant>,
     filed: Option<Filed>,
+    /// The slot gave its answer (and closed itself).
+    done: bool,
 }
 
 impl<R> Future for WaitReply<'_, R> {
-    type Output = Option<Result<R, oneshot::error::RecvError>>;
+    type Output = Option<Settled<R>>;
 
     fn poll(mut self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<Self::Output> {
         let this = &mut *self;
-        if let Poll::Ready(r) = Pin::new(&mut this.rx).poll(cx) {
-            return Poll::Ready(Some(r));
+        if let Poll::Ready(s) = this.slot.poll_settled(cx) {
+            this.done = true;
+            return Poll::Ready(Some(s));
         }
+        let Some(deadline) = this.deadline else {
+            return Poll::Pending;
+        };
         let node = &this.node.inner;
         match &this.filed {
             None => {
-                this.filed = Some(node.deadlines.file(&node.rt, this.deadline, cx.waker()));
+                this.filed = Some(node.deadlines.file(&node.rt, deadline, cx.waker()));
             }
             // Polled again without a reply: woken by the sweeper for the deadline, or by
             // something else (a `select!` around the call, say).
             Some(filed) => {
-                if tokio::time::Instant::now() >= this.deadline {
+                if tokio::time::Instant::now() >= deadline {
                     return Poll::Ready(None);
                 }
                 node.deadlines.rewake(filed, cx.waker());
@@ -424,6 +515,9 @@ impl<R> Drop for WaitReply<'_, R> {
     fn drop(&mut self) {
         if let Some(filed) = self.filed.take() {
             self.node.inner.deadlines.remove(filed);
+        }
+        if !self.done {
+            self.slot.close();
         }
     }
 }
