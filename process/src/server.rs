@@ -182,7 +182,7 @@ impl<R> ReplyTo<R> {
     /// reply is dropped: it never lands in anybody's mailbox (R-GS-2).
     pub fn reply(mut self, value: R) {
         if let Some(slot) = self.slot.take() {
-            slot.settle(Settled::Replied(value));
+            ReplySlot::settle(slot, Settled::Replied(value));
         }
     }
 
@@ -200,7 +200,7 @@ impl<R> ReplyTo<R> {
 impl<R> Drop for ReplyTo<R> {
     fn drop(&mut self) {
         if let Some(slot) = self.slot.take() {
-            slot.settle(Settled::Dropped);
+            ReplySlot::settle(slot, Settled::Dropped);
         }
     }
 }
@@ -237,8 +237,10 @@ impl<R> ReplySlot<R> {
         self.state.lock().unwrap_or_else(PoisonError::into_inner)
     }
 
-    fn settle(&self, how: Settled<R>) {
-        let mut state = self.lock();
+    /// The server's side: settles the call and lets go of the slot before waking the caller,
+    /// so that the caller finds the slot its own again and can reuse it.
+    fn settle(this: Arc<Self>, how: Settled<R>) {
+        let mut state = this.lock();
         let SlotState::Waiting(waker) = &mut *state else {
             // The caller is gone: the reply is dropped here, outside any mailbox (R-GS-2).
             drop(state);
@@ -247,6 +249,7 @@ impl<R> ReplySlot<R> {
         let waker = waker.take();
         *state = SlotState::Settled(how);
         drop(state);
+        drop(this);
         if let Some(w) = waker {
             w.wake();
         }
@@ -289,12 +292,40 @@ impl<R> ReplySlot<R> {
 /// A typed handle to a running [`GenServer`].
 pub struct ServerRef<S: GenServer> {
     addr: Addr<ServerMsg<S>>,
+    /// The reply slot of this handle's last call, kept for the next one when nobody else
+    /// holds it any more: a call then allocates nothing. Each clone keeps its own.
+    spare: Spare<S::Reply>,
 }
 
 impl<S: GenServer> Clone for ServerRef<S> {
     fn clone(&self) -> Self {
-        ServerRef {
-            addr: self.addr.clone(),
+        ServerRef::from_addr(self.addr.clone())
+    }
+}
+
+/// A reply slot kept for reuse (see [`ServerRef`]).
+struct Spare<R>(Mutex<Option<Arc<ReplySlot<R>>>>);
+
+impl<R> Spare<R> {
+    /// The kept slot, ready for a new call, or a new one. Never waits: a handle that several
+    /// tasks call through at once just allocates.
+    fn take(&self) -> Arc<ReplySlot<R>> {
+        self.0
+            .try_lock()
+            .ok()
+            .and_then(|mut s| s.take())
+            .unwrap_or_else(ReplySlot::new)
+    }
+
+    /// Keeps a slot whose call is over, if nobody else holds it (a server that kept its
+    /// `ReplyTo` past a timeout still does).
+    fn put(&self, mut slot: Arc<ReplySlot<R>>) {
+        let Some(s) = Arc::get_mut(&mut slot) else {
+            return;
+        };
+        *s.state.get_mut().unwrap_or_else(PoisonError::into_inner) = SlotState::Waiting(None);
+        if let Ok(mut spare) = self.0.try_lock() {
+            *spare = Some(slot);
         }
     }
 }
@@ -306,6 +337,13 @@ impl<S: GenServer> fmt::Debug for ServerRef<S> {
 }
 
 impl<S: GenServer> ServerRef<S> {
+    fn from_addr(addr: Addr<ServerMsg<S>>) -> ServerRef<S> {
+        ServerRef {
+            addr,
+            spare: Spare(Mutex::new(None)),
+        }
+    }
+
     /// The server's pid.
     pub fn pid(&self) -> Pid {
         self.addr.pid()
@@ -337,7 +375,7 @@ impl<S: GenServer> ServerRef<S> {
         timeout: Duration,
     ) -> Result<S::Reply, CallError> {
         let deadline = tokio::time::Instant::now() + timeout;
-        let result = call_until(self.addr.cell(), request, Some(deadline)).await;
+        let result = call_until(self.addr.cell(), &self.spare, request, Some(deadline)).await;
         if let Err(CallError::Timeout) = result {
             let node = &self.addr.cell().node;
             if node
@@ -354,7 +392,7 @@ impl<S: GenServer> ServerRef<S> {
     /// Calls the server and waits for the reply as long as it takes (`infinity`); still
     /// fails at once if the server ends.
     pub async fn call_infinity(&self, request: S::Call) -> Result<S::Reply, CallError> {
-        call_until(self.addr.cell(), request, None).await
+        call_until(self.addr.cell(), &self.spare, request, None).await
     }
 
     /// Stops the server (OTP's `gen_server:stop/3`): it handles the messages queued before
@@ -406,6 +444,7 @@ impl<S: GenServer> ServerRef<S> {
 
 async fn call_until<S: GenServer>(
     cell: &Arc<Cell<ServerMsg<S>>>,
+    spare: &Spare<S::Reply>,
     request: S::Call,
     deadline: Option<tokio::time::Instant>,
 ) -> Result<S::Reply, CallError> {
@@ -414,7 +453,7 @@ async fn call_until<S: GenServer>(
     if caller == Some(server) {
         return Err(CallError::CallingSelf);
     }
-    let slot = ReplySlot::new();
+    let slot = spare.take();
     let reply_to = ReplyTo {
         slot: Some(slot.clone()),
         caller,
@@ -440,12 +479,13 @@ async fn call_until<S: GenServer>(
     }
     let settled = WaitReply {
         node: &cell.node,
-        slot,
+        slot: &slot,
         deadline,
         filed: None,
         done: false,
     }
     .await;
+    spare.put(slot);
     match settled {
         Some(Settled::Replied(v)) => Ok(v),
         None => Err(CallError::Timeout),
@@ -474,7 +514,7 @@ async fn call_until<S: GenServer>(
 /// late reply is dropped.
 struct WaitReply<'a, R> {
     node: &'a Node,
-    slot: Arc<ReplySlot<R>>,
+    slot: &'a ReplySlot<R>,
     deadline: Option<tokio::time::Instant>,
     filed: Option<Filed>,
     /// The slot gave its answer (and closed itself).
@@ -699,7 +739,7 @@ async fn finish_start<S: GenServer>(
     result: oneshot::Receiver<Result<(), Exit>>,
 ) -> Result<ServerRef<S>, StartError> {
     match result.await {
-        Ok(Ok(())) => Ok(ServerRef { addr }),
+        Ok(Ok(())) => Ok(ServerRef::from_addr(addr)),
         Ok(Err(reason)) => Err(StartError::Init(reason)),
         // Killed before init answered.
         Err(_) => Err(StartError::Init(
@@ -756,7 +796,7 @@ impl Node {
             Dest::Name(name) => self.whereis(name).ok_or(CallError::NotRegistered)?,
         };
         self.addr::<ServerMsg<S>>(pid)
-            .map(|addr| ServerRef { addr })
+            .map(ServerRef::from_addr)
             .ok_or(CallError::NoProc)
     }
 
