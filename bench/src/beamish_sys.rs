@@ -30,7 +30,9 @@ use crate::common::{
 /// than widen every message with an enum for a request made once, after the timed part.
 const REPORT: u64 = u64::MAX;
 
-/// Runs one workload on the ambient multi-thread tokio runtime.
+/// Runs one workload on a node started in the ambient tokio runtime: on a multi-thread one
+/// (`beamish`) the node runs beamish's own scheduler with as many workers; on a current-thread
+/// one (`beamish-st`) its processes are tasks of that one thread.
 pub(crate) async fn run(w: Workload) -> Outcome {
     // Skynet has up to 1.11M processes alive at once; like the BEAM's `+P 5000000`, raise the
     // limit above the default of 2^20 so that the workload, not the limit, decides.
@@ -39,23 +41,39 @@ pub(crate) async fn run(w: Workload) -> Outcome {
         ..NodeConfig::default()
     })
     .expect("inside a tokio runtime");
+    if let Workload::Emit { n } = w {
+        return emit(&node, n).outcome();
+    }
+    // The driver is a process, as on the BEAM (`beamish_bench.erl` spawns one): what it
+    // spawns, sends and calls starts on a worker, where an application's processes would.
+    let (tx, rx) = oneshot::channel();
+    node.spawn(move |ctx: Ctx<()>| async move {
+        let _ = tx.send(drive(ctx.node().clone(), w).await);
+    })
+    .expect("spawn the driver");
+    rx.await.expect("the driver reports")
+}
+
+/// Runs workload `w` from inside a process.
+async fn drive(node: Node, w: Workload) -> Outcome {
+    let node = &node;
     match w {
-        Workload::Spawn { n } => spawn(&node, n).await.outcome(),
-        Workload::PingPong { n } => pingpong(&node, n).await.outcome(),
-        Workload::Ring { nodes, hops } => ring(&node, nodes, hops).await.outcome(),
-        Workload::Skynet { leaves } => skynet(&node, leaves).await.outcome(),
-        Workload::Call { callers, total } => call(&node, callers, total).await.outcome(),
-        Workload::Fanout { subs, msgs } => fanout(&node, subs, msgs).await.outcome(),
-        Workload::SupRestart { kills } => suprestart(&node, kills).await.outcome(),
-        Workload::SupLoop { restarts } => suploop(&node, restarts).await.outcome(),
-        Workload::Observe { n, idle } => observe(&node, n, idle).await.outcome(),
-        Workload::PubSub { subs, msgs } => pubsub(&node, subs, msgs).await.outcome_as("pubsub"),
+        Workload::Spawn { n } => spawn(node, n).await.outcome(),
+        Workload::PingPong { n } => pingpong(node, n).await.outcome(),
+        Workload::Ring { nodes, hops } => ring(node, nodes, hops).await.outcome(),
+        Workload::Skynet { leaves } => skynet(node, leaves).await.outcome(),
+        Workload::Call { callers, total } => call(node, callers, total).await.outcome(),
+        Workload::Fanout { subs, msgs } => fanout(node, subs, msgs).await.outcome(),
+        Workload::SupRestart { kills } => suprestart(node, kills).await.outcome(),
+        Workload::SupLoop { restarts } => suploop(node, restarts).await.outcome(),
+        Workload::Observe { n, idle } => observe(node, n, idle).await.outcome(),
+        Workload::PubSub { subs, msgs } => pubsub(node, subs, msgs).await.outcome_as("pubsub"),
         Workload::Registry {
             procs,
             partitions,
             rounds,
-        } => registry(&node, procs, partitions, rounds).await.outcome(),
-        Workload::Emit { n } => emit(&node, n).outcome(),
+        } => registry(node, procs, partitions, rounds).await.outcome(),
+        Workload::Emit { n } => emit(node, n).outcome(),
     }
 }
 

@@ -72,7 +72,7 @@ impl<M: Send + 'static> Ctx<M> {
 
     /// Polls for the next message (see [`recv`](Self::recv)).
     pub fn poll_recv(&mut self, cx: &mut Context<'_>) -> Poll<Message<M>> {
-        let coop = std::task::ready!(tokio::task::coop::poll_proceed(cx));
+        let coop = std::task::ready!(crate::sched::poll_proceed(cx));
         match self.inbox.poll_recv(&self.cell.mailbox, cx) {
             Poll::Ready(Some(m)) => {
                 coop.made_progress();
@@ -98,7 +98,7 @@ impl<M: Send + 'static> Ctx<M> {
         mut matches: impl FnMut(&Message<M>) -> bool,
     ) -> Message<M> {
         poll_fn(|cx| {
-            let coop = std::task::ready!(tokio::task::coop::poll_proceed(cx));
+            let coop = std::task::ready!(crate::sched::poll_proceed(cx));
             match self
                 .inbox
                 .poll_recv_matching(&self.cell.mailbox, cx, &mut matches)

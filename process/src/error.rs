@@ -204,6 +204,9 @@ impl std::error::Error for RegisterError {}
 pub enum NodeError {
     /// `Node::start` was called outside a tokio runtime.
     NoRuntime,
+    /// The operating system refused a worker thread of the node's scheduler; the message is
+    /// its error.
+    Workers(String),
 }
 
 impl fmt::Display for NodeError {
@@ -212,6 +215,7 @@ impl fmt::Display for NodeError {
             NodeError::NoRuntime => f.write_str(
                 "a node must be started inside a tokio runtime (or use beamish_process::run)",
             ),
+            NodeError::Workers(e) => write!(f, "could not start the node's worker threads: {e}"),
         }
     }
 }

@@ -64,6 +64,7 @@ mod info;
 mod node;
 mod pid;
 mod process;
+mod sched;
 mod server;
 mod signal;
 mod table;
@@ -76,9 +77,10 @@ pub use ctx::Ctx;
 pub use error::{CallError, NodeError, RegisterError, SendError, SpawnError, StartError};
 pub use exit::{Exit, IntoExit};
 pub use info::{HandledCounts, NodeRates, NodeTotals, ProcessInfo};
-pub use node::{DEFAULT_PROCESS_LIMIT, Node, NodeConfig};
+pub use node::{DEFAULT_PROCESS_LIMIT, Executor, Node, NodeConfig};
 pub use pid::{NodeId, Pid, Ref};
 pub use process::{SpawnOpts, current_pid};
+pub use sched::block_in_place;
 pub use server::{
     Caller, DEFAULT_CALL_TIMEOUT, Dest, GenServer, Reply, ReplyTo, ServerCtx, ServerMsg, ServerRef,
 };

@@ -38,6 +38,35 @@ pub struct NodeConfig {
     /// (once per upward crossing). `None`, the default, (or `Some(0)`) checks nothing; with a
     /// threshold, a send compares the length its push saw with it, one comparison.
     pub mailbox_alert: Option<usize>,
+    /// Where the node's processes run: beamish's own worker threads or tokio tasks on the
+    /// runtime the node starts in ([`Executor::Auto`] by default).
+    pub executor: Executor,
+}
+
+/// Where a node's processes run.
+///
+/// Both run the same processes with the same semantics; they differ in where a process
+/// runs when it is woken. On beamish's workers a process woken by another runs next on the
+/// same thread, and idle workers are woken only for work that waits, so a conversation
+/// between processes stays on one thread while parallel work spreads over all of them (see
+/// `ARCHITECTURE.md`, "Scheduling"). On tokio, processes are ordinary tasks of the ambient
+/// runtime and share its threads with everything else it runs.
+///
+/// In both cases processes may use `tokio::time`, `tokio::sync`, `tokio::net` and
+/// `tokio::spawn`: beamish's workers enter the runtime the node was started in, whose threads
+/// drive the timers and I/O.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+#[non_exhaustive]
+pub enum Executor {
+    /// On a multi-thread tokio runtime, beamish's scheduler with as many workers as the
+    /// runtime has; on a current-thread runtime, tasks on that one thread (everything stays
+    /// on it, as a single-threaded program, or a test with a paused clock, expects).
+    #[default]
+    Auto,
+    /// beamish's scheduler with this many worker threads (at least one).
+    Workers(usize),
+    /// Tasks on the tokio runtime the node is started in.
+    Tokio,
 }
 
 impl Default for NodeConfig {
@@ -48,6 +77,7 @@ impl Default for NodeConfig {
             process_limit: DEFAULT_PROCESS_LIMIT,
             telemetry: Telemetry::new(),
             mailbox_alert: None,
+            executor: Executor::default(),
         }
     }
 }
@@ -78,6 +108,8 @@ pub(crate) struct NodeInner {
     pub(crate) started_wall: std::time::SystemTime,
     names: Mutex<HashMap<Arc<str>, Pid, ahash::RandomState>>,
     pub(crate) rt: tokio::runtime::Handle,
+    /// beamish's own workers, unless the node runs its processes as tokio tasks.
+    pub(crate) sched: Option<crate::sched::Scheduler>,
     pub(crate) telemetry: Telemetry,
     /// `NodeConfig::mailbox_alert`, 0 for none (a send never sees an empty mailbox).
     pub(crate) mailbox_alert: usize,
@@ -104,6 +136,21 @@ impl Node {
     /// worker threads.
     pub fn new(config: NodeConfig) -> Result<Node, NodeError> {
         let rt = tokio::runtime::Handle::try_current().map_err(|_| NodeError::NoRuntime)?;
+        let executor = match config.executor {
+            Executor::Auto => match rt.runtime_flavor() {
+                tokio::runtime::RuntimeFlavor::CurrentThread => Executor::Tokio,
+                _ => Executor::Workers(rt.metrics().num_workers()),
+            },
+            other => other,
+        };
+        let sched = match executor {
+            Executor::Auto => unreachable!("resolved above"),
+            Executor::Workers(n) => Some(
+                crate::sched::Scheduler::start(rt.clone(), n)
+                    .map_err(|e| NodeError::Workers(e.to_string()))?,
+            ),
+            Executor::Tokio => None,
+        };
         let (id, name) = match &config.name {
             Some(n) => (NodeId::from_name(n), Arc::from(n.as_str())),
             None => (NodeId::LOCAL, Arc::from("nonode@nohost")),
@@ -122,6 +169,7 @@ impl Node {
                 started_wall: std::time::SystemTime::now(),
                 names: Mutex::new(HashMap::default()),
                 rt,
+                sched,
                 deadlines: Deadlines::new(),
                 telemetry: config.telemetry,
                 mailbox_alert: config.mailbox_alert.unwrap_or(0),
@@ -155,6 +203,15 @@ impl Node {
     /// any process (for example [`Node::exit`]).
     pub fn pid(&self) -> Pid {
         Pid::from_parts(self.inner.id, 0, self.inner.creation)
+    }
+
+    /// The threads processes run on: the node's worker threads, or the tokio runtime's
+    /// workers ([`Executor`]).
+    pub fn workers(&self) -> usize {
+        match &self.inner.sched {
+            Some(s) => s.workers(),
+            None => self.inner.rt.metrics().num_workers().max(1),
+        }
     }
 
     /// Live processes on this node.

@@ -123,7 +123,10 @@ where
         registered: false,
         body: Body::Start { f: body, ctx },
     };
-    inner.rt.spawn(fut);
+    match &inner.sched {
+        Some(sched) => sched.spawn(fut),
+        None => drop(inner.rt.spawn(fut)),
+    }
     Ok(Addr::from_cell(cell))
 }
 

@@ -322,7 +322,7 @@ async fn r_lnk_1_unlink_drops_an_exit_signal_in_flight() {
             let _ = ready_tx.send(());
             // Block this task (not the worker's other tasks) until B is dead and its exit
             // signal is queued here.
-            tokio::task::block_in_place(|| go_rx.recv()).unwrap();
+            beamish_process::block_in_place(|| go_rx.recv()).unwrap();
             ctx.unlink(bpid);
             // The queued signal is handled at the next await; it must be dropped.
             tokio::task::yield_now().await;

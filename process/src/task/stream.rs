@@ -157,7 +157,7 @@ where
 /// Elixir's default is `System.schedulers_online()`; ours is the number of worker threads of
 /// the tokio runtime the node runs on (1 for a current-thread runtime).
 fn default_max_concurrency(node: &Node) -> usize {
-    node.inner.rt.metrics().num_workers().max(1)
+    node.workers()
 }
 
 pin_project_lite::pin_project! {

@@ -1,0 +1,301 @@
+//! beamish's own scheduler: a fixed set of worker threads that run processes, placed for
+//! locality rather than spread eagerly.
+//!
+//! On these 2-core machines tokio's multi-thread scheduler loses most of its time in
+//! request/response workloads to waking the idle worker, which then steals one half of a
+//! conversation (its LIFO slot is limited to three polls in a row). This scheduler keeps a
+//! conversation on one worker and spreads only work that can run in parallel:
+//!
+//! - A process woken by a process on a worker runs next on *that* worker (its `next` slot,
+//!   not stealable), as on tokio; the slot's previous occupant goes to the worker's queue.
+//! - An idle worker is woken only when a worker's queue holds a task that waits (the
+//!   `next` slot never counts), or when work arrives from outside the workers. So a
+//!   ping-pong or a ring with one token stays on one thread, while skynet, fan-out and many
+//!   callers spread to every worker.
+//! - Wake-ups from outside the workers (timers, tokio tasks, other threads) go to the
+//!   shared injection queue.
+//!
+//! Worker threads enter the tokio runtime the node was started in, so `tokio::time`,
+//! `tokio::sync`, `tokio::net` and `tokio::spawn` work inside processes as before; that
+//! runtime's threads drive the timers and I/O. The scheduler stops when that runtime shuts
+//! down (a guard task is dropped with it), dropping the processes it still holds.
+//!
+//! Fairness: each poll of a process gets a budget of [`BUDGET`] messages (see
+//! [`poll_proceed`]); a process that uses it up yields to the back of its worker's queue, and
+//! a worker serves its `next` slot at most [`MAX_NEXT_STREAK`] times in a row while its queue
+//! holds others.
+
+mod task;
+mod worker;
+
+use std::cell::{Cell, RefCell};
+use std::collections::VecDeque;
+use std::future::Future;
+use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
+use std::sync::{Arc, Mutex, OnceLock};
+use std::task::{Context, Poll};
+use std::thread::Thread;
+
+use task::Task;
+
+/// Messages a process may receive in one poll before it yields (tokio's coop budget is 128
+/// operations).
+pub(crate) const BUDGET: u32 = 128;
+
+/// Polls of the `next` slot in a row before a worker serves its queue.
+const MAX_NEXT_STREAK: u32 = 32;
+
+/// The worker threads of one node, shared by its handles and its tasks.
+pub(crate) struct Shared {
+    workers: Box<[WorkerSlot]>,
+    /// Tasks scheduled from outside the workers.
+    inject: Mutex<VecDeque<Arc<Task>>>,
+    inject_len: AtomicUsize,
+    /// Workers parked, waiting for work.
+    idle: AtomicUsize,
+    /// Workers woken to look for work that have not found it yet: while one is, nobody else
+    /// is woken (one wake-up per burst, not per task).
+    searching: AtomicUsize,
+    shutdown: AtomicBool,
+    rt: tokio::runtime::Handle,
+}
+
+/// What other threads see of a worker.
+struct WorkerSlot {
+    /// Tasks waiting on this worker; others steal from its front when idle.
+    queue: Mutex<VecDeque<Arc<Task>>>,
+    queue_len: AtomicUsize,
+    /// Set by the worker before it parks, cleared by whoever wakes it.
+    parked: AtomicBool,
+    thread: OnceLock<Thread>,
+}
+
+/// The scheduler handle a node keeps.
+pub(crate) struct Scheduler {
+    shared: Arc<Shared>,
+}
+
+/// Stops the scheduler when dropped: a task on the node's tokio runtime owns one, so the
+/// workers end with that runtime.
+struct StopOnDrop(Arc<Shared>);
+
+impl Drop for StopOnDrop {
+    fn drop(&mut self) {
+        self.0.stop();
+    }
+}
+
+impl Scheduler {
+    /// Starts `workers` threads inside the tokio runtime `rt`.
+    pub(crate) fn start(rt: tokio::runtime::Handle, workers: usize) -> std::io::Result<Scheduler> {
+        let workers = workers.max(1);
+        let shared = Arc::new(Shared {
+            workers: (0..workers)
+                .map(|_| WorkerSlot {
+                    queue: Mutex::new(VecDeque::new()),
+                    queue_len: AtomicUsize::new(0),
+                    parked: AtomicBool::new(false),
+                    thread: OnceLock::new(),
+                })
+                .collect(),
+            inject: Mutex::new(VecDeque::new()),
+            inject_len: AtomicUsize::new(0),
+            idle: AtomicUsize::new(0),
+            searching: AtomicUsize::new(0),
+            shutdown: AtomicBool::new(false),
+            rt: rt.clone(),
+        });
+        for index in 0..workers {
+            let for_worker = Arc::clone(&shared);
+            let thread = std::thread::Builder::new()
+                .name(format!("beamish-worker-{index}"))
+                .spawn(move || worker::run(for_worker, index))?;
+            let _ = shared.workers[index].thread.set(thread.thread().clone());
+        }
+        // The guard lives as long as the runtime: dropping the runtime drops its tasks.
+        let guard = StopOnDrop(Arc::clone(&shared));
+        rt.spawn(async move {
+            let _guard = guard;
+            std::future::pending::<()>().await;
+        });
+        Ok(Scheduler { shared })
+    }
+
+    /// The number of worker threads.
+    pub(crate) fn workers(&self) -> usize {
+        self.shared.workers.len()
+    }
+
+    /// Runs `future` as a new task.
+    pub(crate) fn spawn(&self, future: impl Future<Output = ()> + Send + 'static) {
+        let task = Task::new(Arc::clone(&self.shared), Box::pin(future));
+        schedule(task);
+    }
+}
+
+impl Shared {
+    /// Asks every worker to stop, and wakes them.
+    fn stop(&self) {
+        self.shutdown.store(true, Ordering::SeqCst);
+        for slot in self.workers.iter() {
+            slot.parked.store(false, Ordering::SeqCst);
+            if let Some(t) = slot.thread.get() {
+                t.unpark();
+            }
+        }
+    }
+
+    /// Queues a task from outside the workers.
+    fn inject(&self, task: Arc<Task>) {
+        {
+            let mut q = self.inject.lock().unwrap_or_else(|e| e.into_inner());
+            q.push_back(task);
+            self.inject_len.store(q.len(), Ordering::Release);
+        }
+        self.notify_one();
+    }
+
+    /// Wakes one parked worker if there is one and no other is already looking for work.
+    fn notify_one(&self) {
+        // SeqCst pairs with the parking worker's `idle` increment followed by its last look
+        // at the queues: either it sees our task, or we see it idle.
+        if self.idle.load(Ordering::SeqCst) == 0 || self.searching.load(Ordering::SeqCst) > 0 {
+            return;
+        }
+        for slot in self.workers.iter() {
+            if slot.parked.load(Ordering::SeqCst)
+                && slot
+                    .parked
+                    .compare_exchange(true, false, Ordering::SeqCst, Ordering::SeqCst)
+                    .is_ok()
+            {
+                self.idle.fetch_sub(1, Ordering::SeqCst);
+                self.searching.fetch_add(1, Ordering::SeqCst);
+                if let Some(t) = slot.thread.get() {
+                    t.unpark();
+                }
+                return;
+            }
+        }
+    }
+}
+
+/// The worker this thread is, if it is one.
+struct Local {
+    shared: Arc<Shared>,
+    index: usize,
+    /// The task to run next: the last one a task on this worker woke. Never stolen.
+    next: Option<Arc<Task>>,
+    /// Inside [`block_in_place`]: wake-ups go to the injection queue, where other workers
+    /// find them.
+    blocking: bool,
+}
+
+thread_local! {
+    static LOCAL: RefCell<Option<Local>> = const { RefCell::new(None) };
+    /// The message budget of the process being polled on this worker; `None` off the workers.
+    static BUDGET_LEFT: Cell<Option<u32>> = const { Cell::new(None) };
+}
+
+/// Schedules a task that was just made `SCHEDULED`: into this worker's `next` slot when the
+/// waker runs on one of the task's workers, otherwise into the injection queue.
+fn schedule(task: Arc<Task>) {
+    let task = LOCAL.with_borrow_mut(|local| match local {
+        Some(local) if !local.blocking && Arc::ptr_eq(&local.shared, &task.shared) => {
+            if let Some(previous) = local.next.replace(task) {
+                local.shared.workers[local.index].push(previous);
+                local.shared.notify_one();
+            }
+            None
+        }
+        _ => Some(task),
+    });
+    if let Some(task) = task {
+        let shared = Arc::clone(&task.shared);
+        shared.inject(task);
+    }
+}
+
+/// Runs `f`, which may block this thread for a while, without holding other processes up.
+///
+/// On beamish's workers, the process that `f` belongs to keeps its worker, so the worker first
+/// hands every task it holds (its queue, and the one it would have run next, which no other
+/// worker may otherwise take) to the others, and sends any wake-up that `f` makes to them
+/// too. Elsewhere it is [`tokio::task::block_in_place`] (which panics on a current-thread
+/// runtime).
+pub fn block_in_place<R>(f: impl FnOnce() -> R) -> R {
+    let handed_off = LOCAL.with_borrow_mut(|local| {
+        let local = local.as_mut()?;
+        local.blocking = true;
+        let mut tasks: Vec<Arc<Task>> = local.next.take().into_iter().collect();
+        let own = &local.shared.workers[local.index];
+        {
+            let mut q = own.queue.lock().unwrap_or_else(|e| e.into_inner());
+            tasks.extend(q.drain(..));
+            own.queue_len.store(0, Ordering::Release);
+        }
+        Some((Arc::clone(&local.shared), tasks))
+    });
+    let Some((shared, tasks)) = handed_off else {
+        return tokio::task::block_in_place(f);
+    };
+    if !tasks.is_empty() {
+        let mut inject = shared.inject.lock().unwrap_or_else(|e| e.into_inner());
+        inject.extend(tasks);
+        shared.inject_len.store(inject.len(), Ordering::Release);
+    }
+    shared.notify_one();
+    struct Unblock;
+    impl Drop for Unblock {
+        fn drop(&mut self) {
+            LOCAL.with_borrow_mut(|local| {
+                if let Some(local) = local {
+                    local.blocking = false;
+                }
+            });
+        }
+    }
+    let _unblock = Unblock;
+    f()
+}
+
+impl WorkerSlot {
+    fn push(&self, task: Arc<Task>) {
+        let mut q = self.queue.lock().unwrap_or_else(|e| e.into_inner());
+        q.push_back(task);
+        self.queue_len.store(q.len(), Ordering::Release);
+    }
+}
+
+/// Spends one unit of the current process's message budget: `Pending` (after asking to be
+/// polled again) when it is used up. Off beamish's workers it defers to tokio's coop budget,
+/// so processes keep their fairness on a tokio-scheduled node too.
+pub(crate) fn poll_proceed(cx: &mut Context<'_>) -> Poll<Progress> {
+    match BUDGET_LEFT.get() {
+        Some(0) => {
+            cx.waker().wake_by_ref();
+            Poll::Pending
+        }
+        Some(n) => {
+            BUDGET_LEFT.set(Some(n - 1));
+            Poll::Ready(Progress::Own)
+        }
+        None => tokio::task::coop::poll_proceed(cx).map(Progress::Tokio),
+    }
+}
+
+/// A unit of budget taken by [`poll_proceed`]; `made_progress` keeps it spent.
+pub(crate) enum Progress {
+    Own,
+    Tokio(tokio::task::coop::RestoreOnPending),
+}
+
+impl Progress {
+    /// The operation completed: the unit stays spent (otherwise it is given back).
+    pub(crate) fn made_progress(self) {
+        match self {
+            Progress::Own => {}
+            Progress::Tokio(r) => r.made_progress(),
+        }
+    }
+}
