@@ -85,6 +85,13 @@ impl Drop for StopOnDrop {
     }
 }
 
+impl Drop for Scheduler {
+    /// The node is gone (no process and no handle is left): its workers end.
+    fn drop(&mut self) {
+        self.shared.stop();
+    }
+}
+
 impl Scheduler {
     /// Starts `workers` threads inside the tokio runtime `rt`.
     pub(crate) fn start(rt: tokio::runtime::Handle, workers: usize) -> std::io::Result<Scheduler> {
@@ -157,8 +164,10 @@ impl Shared {
 
     /// Wakes one parked worker if there is one and no other is already looking for work.
     fn notify_one(&self) {
-        // SeqCst pairs with the parking worker's `idle` increment followed by its last look
-        // at the queues: either it sees our task, or we see it idle.
+        // Pairs with the parking worker's `idle` increment followed by its last look at the
+        // queues: the fence orders our push (a store) before our load of `idle`, so either it
+        // sees our task, or we see it idle.
+        std::sync::atomic::fence(Ordering::SeqCst);
         if self.idle.load(Ordering::SeqCst) == 0 || self.searching.load(Ordering::SeqCst) > 0 {
             return;
         }
