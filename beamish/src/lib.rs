@@ -1,6 +1,6 @@
 //! beamish: Erlang/OTP's failure model and concurrency in Rust, on tokio.
 //!
-//! Programs are made of many small **processes**: tokio tasks that share nothing, each with a
+//! Programs are made of many small **processes**: lightweight tasks that share nothing, each with a
 //! mailbox, an identity ([`Pid`]) and an exit reason ([`Exit`]). They talk only by messages.
 //! When one fails, even by panicking, only that process ends; the failure then travels along
 //! the relations you declared, by OTP's rules:

@@ -50,7 +50,7 @@ pub struct ProcessInfo {
     /// An estimate of the memory the process holds, in bytes: its cell (with the `Arc`'s
     /// counts), its mailbox's queues at their capacity times the slot size (plus the messages
     /// in its private receive buffer), and its links, monitors and name if it has any.
-    /// Not counted: the tokio task with the process's future (its state and whatever the
+    /// Not counted: the scheduler's task with the process's future (its state and whatever the
     /// future holds across an `.await`), the table slot, and anything the queued messages
     /// point to. Comparable between processes, not an exact figure.
     pub memory_bytes: usize,

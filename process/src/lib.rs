@@ -1,7 +1,9 @@
 //! Processes for [beamish](https://example.invalid/beamish): Erlang/OTP's process model on
 //! tokio.
 //!
-//! A process is a tokio task with a [mailbox](beamish_mailbox), an identity ([`Pid`]), links
+//! A process is a task of the node's scheduler (beamish's own worker threads on a multi-thread
+//! tokio runtime, or the runtime's one thread; see [`Executor`]) with a
+//! [mailbox](beamish_mailbox), an identity ([`Pid`]), links
 //! and monitors. It ends with an [`Exit`] reason, which travels to linked processes as an exit
 //! signal and to monitoring processes as a `DOWN` message, by the rules of Erlang/OTP
 //! (R-LNK-*, R-EXIT-*, R-MON-*). A panic ends only the process that panicked.

@@ -148,7 +148,8 @@ pin_project_lite::pin_project! {
     /// catches panics, and terminates it.
     struct ProcessFuture<M, F, Fut> {
         cell: Arc<Cell<M>>,
-        // The task's waker is handed to the mailbox once: a tokio task's waker never changes.
+        // The task's waker is handed to the mailbox once: a task's waker never changes (on
+        // beamish's scheduler and on tokio alike).
         registered: bool,
         #[pin]
         body: Body<M, F, Fut>,
