@@ -10,6 +10,11 @@ use super::{BUDGET, BUDGET_LEFT, LOCAL, Local, MAX_NEXT_STREAK, Shared};
 /// wake-ups from outside (timers, other threads) are not starved by a busy worker.
 const INJECT_INTERVAL: u32 = 61;
 
+/// Rounds of busy-waiting before parking (see `spin_for_work`): a short spin, then a few
+/// yields of the thread.
+const SPIN_ROUNDS: u32 = 64;
+const YIELD_ROUNDS: u32 = 16;
+
 /// At most this many tasks move from the injection queue to a worker at once.
 const INJECT_BATCH: usize = 64;
 
@@ -54,7 +59,11 @@ pub(super) fn run(shared: Arc<Shared>, index: usize) {
                     shared.notify_one();
                 }
             }
-            None => park(&shared, &mut state),
+            None => {
+                if !spin_for_work(&shared, &mut state) {
+                    park(&shared, &mut state);
+                }
+            }
         }
     }
     drain(&shared, index);
@@ -143,6 +152,31 @@ fn has_waiting_work(shared: &Shared) -> bool {
             .workers
             .iter()
             .any(|w| w.queue_len.load(Ordering::SeqCst) > 0)
+}
+
+/// Busy-waits a little for work before parking: a request that comes back within tens of
+/// microseconds (a caller outside the workers, the next message of a burst) then costs no
+/// futex wake-up and no context switch. Counts as searching, so that nobody wakes another
+/// worker for work this one is about to take. `true` if there is work.
+fn spin_for_work(shared: &Shared, state: &mut State) -> bool {
+    if !state.searching {
+        state.searching = true;
+        shared.searching.fetch_add(1, Ordering::SeqCst);
+    }
+    for round in 0..SPIN_ROUNDS + YIELD_ROUNDS {
+        if has_waiting_work(shared) || shared.shutdown.load(Ordering::Relaxed) {
+            return true;
+        }
+        if round < SPIN_ROUNDS {
+            for _ in 0..32 {
+                std::hint::spin_loop();
+            }
+        } else {
+            // Let the thread that will send the work run, on a machine with few cores.
+            std::thread::yield_now();
+        }
+    }
+    false
 }
 
 /// Parks until `notify_one` or the scheduler's stop wakes this worker.
