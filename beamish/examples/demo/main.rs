@@ -124,8 +124,8 @@ fn quiet_panics_inside_processes() {
 async fn tour() -> Result<()> {
     let started = Instant::now();
     let node = Node::start_default()?;
-    let workers = tokio::runtime::Handle::current().metrics().num_workers();
-    println!("beamish demo: Erlang/OTP's process model on tokio ({workers} worker threads)");
+    let workers = node.workers();
+    println!("beamish demo: Erlang/OTP's process model in Rust ({workers} scheduler threads)");
 
     let mut expected_panics = 0;
     million_idle_processes(&node).await?;
