@@ -106,16 +106,21 @@ fn take_injected(shared: &Shared, index: usize) -> Option<Arc<Task>> {
     if shared.inject_len.load(Ordering::Acquire) == 0 {
         return None;
     }
-    let mut inject = shared.inject.lock().unwrap_or_else(|e| e.into_inner());
-    let first = inject.pop_front()?;
-    let share = (inject.len() / shared.workers.len()).min(INJECT_BATCH);
-    if share > 0 {
+    // One queue lock at a time, as in `steal`.
+    let (first, batch): (Arc<Task>, Vec<Arc<Task>>) = {
+        let mut inject = shared.inject.lock().unwrap_or_else(|e| e.into_inner());
+        let first = inject.pop_front()?;
+        let share = (inject.len() / shared.workers.len()).min(INJECT_BATCH);
+        let batch = inject.drain(..share).collect();
+        shared.inject_len.store(inject.len(), Ordering::Release);
+        (first, batch)
+    };
+    if !batch.is_empty() {
         let own = &shared.workers[index];
         let mut q = own.queue.lock().unwrap_or_else(|e| e.into_inner());
-        q.extend(inject.drain(..share));
+        q.extend(batch);
         own.queue_len.store(q.len(), Ordering::Release);
     }
-    shared.inject_len.store(inject.len(), Ordering::Release);
     Some(first)
 }
 
@@ -127,20 +132,25 @@ fn steal(shared: &Shared, index: usize) -> Option<Arc<Task>> {
         if victim.queue_len.load(Ordering::Acquire) == 0 {
             continue;
         }
-        let mut theirs = victim.queue.lock().unwrap_or_else(|e| e.into_inner());
-        let take = theirs.len().div_ceil(2);
-        if take == 0 {
+        // One queue lock at a time: never hold a victim's lock while taking our own.
+        let mut stolen: Vec<Arc<Task>> = {
+            let mut theirs = victim.queue.lock().unwrap_or_else(|e| e.into_inner());
+            let take = theirs.len().div_ceil(2);
+            let stolen = theirs.drain(..take).collect();
+            victim.queue_len.store(theirs.len(), Ordering::Release);
+            stolen
+        };
+        if stolen.is_empty() {
             continue;
         }
-        let mut stolen = theirs.drain(..take);
-        let first = stolen.next();
-        let own = &shared.workers[index];
-        let mut mine = own.queue.lock().unwrap_or_else(|e| e.into_inner());
-        mine.extend(stolen);
-        own.queue_len.store(mine.len(), Ordering::Release);
-        drop(mine);
-        victim.queue_len.store(theirs.len(), Ordering::Release);
-        return first;
+        let first = stolen.remove(0);
+        if !stolen.is_empty() {
+            let own = &shared.workers[index];
+            let mut mine = own.queue.lock().unwrap_or_else(|e| e.into_inner());
+            mine.extend(stolen);
+            own.queue_len.store(mine.len(), Ordering::Release);
+        }
+        return Some(first);
     }
     None
 }
