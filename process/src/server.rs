@@ -4,7 +4,7 @@ use std::fmt;
 use std::future::Future;
 use std::panic::AssertUnwindSafe;
 use std::pin::Pin;
-use std::sync::{Arc, Mutex, MutexGuard, PoisonError};
+use std::sync::{Arc, Mutex, MutexGuard, OnceLock, PoisonError, Weak};
 use std::task::{Context, Poll, Waker};
 use std::time::Duration;
 
@@ -15,7 +15,7 @@ use tokio::sync::oneshot;
 use crate::addr::Addr;
 use crate::cell::{Cell, Kind};
 use crate::ctx::Ctx;
-use crate::deadlines::Filed;
+use crate::deadlines::{Deadlines, Look, Promise, Registration, Timed};
 use crate::error::{CallError, SendError, StartError};
 use crate::exit::Exit;
 use crate::node::Node;
@@ -206,18 +206,40 @@ impl<R> Drop for ReplyTo<R> {
 }
 
 /// The meeting point of one call: the caller's waker until the reply (or the handle's drop)
-/// settles it. A plain mutex: the caller and the server each take it once per call.
+/// settles it. A plain mutex: the caller and the server each take it once per call (and the
+/// node's deadline sweeper now and then, see `deadlines`).
 struct ReplySlot<R> {
-    state: Mutex<SlotState<R>>,
+    inner: Mutex<SlotInner<R>>,
+    /// Its place among the slots the sweeper looks at, from its first wait with a deadline
+    /// until it is dropped.
+    registration: OnceLock<Registration>,
+}
+
+struct SlotInner<R> {
+    state: SlotState<R>,
+    /// The sweeper's promise as this slot's caller last saw it (see `deadlines`).
+    seen: Promise,
 }
 
 enum SlotState<R> {
-    /// The caller waits (its waker once it has been polled).
-    Waiting(Option<Waker>),
+    /// The caller waits: its waker and its deadline (if any) once it has been polled.
+    Waiting {
+        waker: Option<Waker>,
+        deadline: Option<tokio::time::Instant>,
+    },
     /// Settled by the server, not yet taken by the caller.
     Settled(Settled<R>),
     /// The caller has its answer, or gave up: a reply now is dropped.
     Closed,
+}
+
+/// What the caller finds when it polls its slot.
+enum Polled<R> {
+    Answer(Settled<R>),
+    /// Not yet answered; `tell`: the sweeper must hear of the deadline just stored.
+    Waiting {
+        tell: bool,
+    },
 }
 
 enum Settled<R> {
@@ -229,26 +251,30 @@ enum Settled<R> {
 impl<R> ReplySlot<R> {
     fn new() -> Arc<ReplySlot<R>> {
         Arc::new(ReplySlot {
-            state: Mutex::new(SlotState::Waiting(None)),
+            inner: Mutex::new(SlotInner {
+                state: SlotState::idle(),
+                seen: Promise::default(),
+            }),
+            registration: OnceLock::new(),
         })
     }
 
-    fn lock(&self) -> MutexGuard<'_, SlotState<R>> {
-        self.state.lock().unwrap_or_else(PoisonError::into_inner)
+    fn lock(&self) -> MutexGuard<'_, SlotInner<R>> {
+        self.inner.lock().unwrap_or_else(PoisonError::into_inner)
     }
 
     /// The server's side: settles the call and lets go of the slot before waking the caller,
     /// so that the caller finds the slot its own again and can reuse it.
     fn settle(this: Arc<Self>, how: Settled<R>) {
-        let mut state = this.lock();
-        let SlotState::Waiting(waker) = &mut *state else {
+        let mut inner = this.lock();
+        let SlotState::Waiting { waker, .. } = &mut inner.state else {
             // The caller is gone: the reply is dropped here, outside any mailbox (R-GS-2).
-            drop(state);
+            drop(inner);
             return;
         };
         let waker = waker.take();
-        *state = SlotState::Settled(how);
-        drop(state);
+        inner.state = SlotState::Settled(how);
+        drop(inner);
         drop(this);
         if let Some(w) = waker {
             w.wake();
@@ -256,36 +282,88 @@ impl<R> ReplySlot<R> {
     }
 
     fn is_waiting(&self) -> bool {
-        !matches!(*self.lock(), SlotState::Closed)
+        !matches!(self.lock().state, SlotState::Closed)
     }
 
-    /// The caller's side: the settled answer, or `Pending` with the waker stored.
-    fn poll_settled(&self, cx: &mut Context<'_>) -> Poll<Settled<R>> {
-        let mut state = self.lock();
-        match &mut *state {
-            SlotState::Waiting(Some(w)) => {
+    /// The caller's side: the settled answer, or the waker stored. The first time, the
+    /// deadline (if any) is stored too, for the sweeper, and `tell` says
+    /// the sweeper's promise as last seen does not cover it: call [`watch`](Self::watch).
+    /// Once answered, the slot is ready for another call: nobody else can settle it any more
+    /// (the reply handle is spent).
+    fn poll_settled(
+        &self,
+        cx: &mut Context<'_>,
+        deadline: Option<(tokio::time::Instant, &Deadlines)>,
+    ) -> Polled<R> {
+        let mut inner = self.lock();
+        let inner = &mut *inner;
+        match &mut inner.state {
+            SlotState::Waiting { waker: Some(w), .. } => {
                 if !w.will_wake(cx.waker()) {
                     w.clone_from(cx.waker());
                 }
-                Poll::Pending
+                Polled::Waiting { tell: false }
             }
-            SlotState::Waiting(w) => {
-                *w = Some(cx.waker().clone());
-                Poll::Pending
+            SlotState::Waiting { waker, deadline: d } => {
+                *waker = Some(cx.waker().clone());
+                let Some((deadline, deadlines)) = deadline else {
+                    return Polled::Waiting { tell: false };
+                };
+                *d = Some(deadline);
+                // Read under this lock, after the deadline is written (see `deadlines`).
+                Polled::Waiting {
+                    tell: !deadlines.covers(&inner.seen, deadline),
+                }
             }
-            SlotState::Settled(_) => match std::mem::replace(&mut *state, SlotState::Closed) {
-                SlotState::Settled(s) => Poll::Ready(s),
+            SlotState::Settled(_) => match std::mem::replace(&mut inner.state, SlotState::idle()) {
+                SlotState::Settled(s) => Polled::Answer(s),
                 _ => unreachable!("just seen settled"),
             },
             SlotState::Closed => unreachable!("polled after its answer"),
         }
     }
 
+    /// Makes sure the sweeper looks at or before `deadline` (already in the slot), and keeps
+    /// its promise for the next calls' checks.
+    fn watch(&self, node: &crate::node::NodeInner, deadline: tokio::time::Instant) {
+        let promise = node.deadlines.watch(&node.rt, deadline);
+        self.lock().seen = promise;
+    }
+
     /// The caller gives up: a later reply is dropped.
     fn close(&self) {
-        let old = std::mem::replace(&mut *self.lock(), SlotState::Closed);
+        let old = std::mem::replace(&mut self.lock().state, SlotState::Closed);
         // A reply settled meanwhile (or the caller's waker) is dropped outside the lock.
         drop(old);
+    }
+}
+
+impl<R> SlotState<R> {
+    /// Ready for a call: nobody waits yet.
+    fn idle() -> SlotState<R> {
+        SlotState::Waiting {
+            waker: None,
+            deadline: None,
+        }
+    }
+}
+
+impl<R: Send + 'static> Timed for ReplySlot<R> {
+    fn look(&self, now: tokio::time::Instant) -> Look {
+        match &mut self.lock().state {
+            SlotState::Waiting {
+                waker: Some(w),
+                deadline: deadline @ Some(_),
+            } => match *deadline {
+                Some(d) if d > now => Look::Until(d),
+                // Woken once for this deadline; the caller sees that it has passed.
+                _ => {
+                    *deadline = None;
+                    Look::Due(w.clone())
+                }
+            },
+            _ => Look::Idle,
+        }
     }
 }
 
@@ -317,13 +395,14 @@ impl<R> Spare<R> {
             .unwrap_or_else(ReplySlot::new)
     }
 
-    /// Keeps a slot whose call is over, if nobody else holds it (a server that kept its
-    /// `ReplyTo` past a timeout still does).
-    fn put(&self, mut slot: Arc<ReplySlot<R>>) {
-        let Some(s) = Arc::get_mut(&mut slot) else {
+    /// Keeps a slot whose call was answered (which left it ready for another), if nobody
+    /// else holds it. Only the caller makes new strong references to a slot (the sweeper's
+    /// weak one upgrades only to look), and it made the reply handle's before this: a count of
+    /// one means the handle is gone.
+    fn put(&self, slot: Arc<ReplySlot<R>>) {
+        if Arc::strong_count(&slot) != 1 {
             return;
-        };
-        *s.state.get_mut().unwrap_or_else(PoisonError::into_inner) = SlotState::Waiting(None);
+        }
         if let Ok(mut spare) = self.0.try_lock() {
             *spare = Some(slot);
         }
@@ -481,11 +560,13 @@ async fn call_until<S: GenServer>(
         node: &cell.node,
         slot: &slot,
         deadline,
-        filed: None,
+        parked: false,
         done: false,
     }
     .await;
-    spare.put(slot);
+    if settled.is_some() {
+        spare.put(slot);
+    }
     match settled {
         Some(Settled::Replied(v)) => Ok(v),
         None => Err(CallError::Timeout),
@@ -508,44 +589,54 @@ async fn call_until<S: GenServer>(
 }
 
 /// Waits for the reply slot to settle until `deadline` (if any); `None` on timeout. No timer
-/// is armed: the first wait files the deadline with the node's sweeper (see `deadlines`),
-/// which wakes this caller once the deadline has passed. The entry leaves the table when the
-/// wait ends, however it ends; a wait that ends without its answer closes the slot, so that a
-/// late reply is dropped.
+/// is armed: the first wait writes the deadline beside the waker in the slot, which the node's
+/// sweeper looks at (see `deadlines`) and wakes once the deadline has passed. A wait that
+/// ends without its answer closes the slot, so that a late reply is dropped.
 struct WaitReply<'a, R> {
     node: &'a Node,
-    slot: &'a ReplySlot<R>,
+    slot: &'a Arc<ReplySlot<R>>,
     deadline: Option<tokio::time::Instant>,
-    filed: Option<Filed>,
-    /// The slot gave its answer (and closed itself).
+    /// Polled once already (and the deadline is with the sweeper).
+    parked: bool,
+    /// The slot gave its answer (and is ready for another call).
     done: bool,
 }
 
-impl<R> Future for WaitReply<'_, R> {
+impl<R: Send + 'static> Future for WaitReply<'_, R> {
     type Output = Option<Settled<R>>;
 
     fn poll(mut self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<Self::Output> {
         let this = &mut *self;
-        if let Poll::Ready(s) = this.slot.poll_settled(cx) {
-            this.done = true;
-            return Poll::Ready(Some(s));
+        let node = &this.node.inner;
+        if !this.parked && this.deadline.is_some() && this.slot.registration.get().is_none() {
+            // Before the deadline is written: a sweep that misses the registration then
+            // cannot miss the deadline (see `deadlines`).
+            let weak: Weak<dyn Timed> = Arc::downgrade(this.slot) as Weak<ReplySlot<R>>;
+            let _ = this.slot.registration.set(node.deadlines.register(weak));
         }
+        let first = match this.deadline {
+            Some(d) if !this.parked => Some((d, &*node.deadlines)),
+            _ => None,
+        };
+        let tell = match this.slot.poll_settled(cx, first) {
+            Polled::Answer(s) => {
+                this.done = true;
+                return Poll::Ready(Some(s));
+            }
+            Polled::Waiting { tell } => tell,
+        };
         let Some(deadline) = this.deadline else {
             return Poll::Pending;
         };
-        let node = &this.node.inner;
-        match &this.filed {
-            None => {
-                this.filed = Some(node.deadlines.file(&node.rt, deadline, cx.waker()));
+        if !this.parked {
+            this.parked = true;
+            if tell {
+                this.slot.watch(node, deadline);
             }
-            // Polled again without a reply: woken by the sweeper for the deadline, or by
-            // something else (a `select!` around the call, say).
-            Some(filed) => {
-                if tokio::time::Instant::now() >= deadline {
-                    return Poll::Ready(None);
-                }
-                node.deadlines.rewake(filed, cx.waker());
-            }
+        } else if tokio::time::Instant::now() >= deadline {
+            // Woken by the sweeper for the deadline (or by something else, a `select!`
+            // around the call, say, after it).
+            return Poll::Ready(None);
         }
         Poll::Pending
     }
@@ -553,9 +644,6 @@ impl<R> Future for WaitReply<'_, R> {
 
 impl<R> Drop for WaitReply<'_, R> {
     fn drop(&mut self) {
-        if let Some(filed) = self.filed.take() {
-            self.node.inner.deadlines.remove(filed);
-        }
         if !self.done {
             self.slot.close();
         }
