@@ -5,7 +5,8 @@ use std::fmt;
 use std::task::{Context, Poll};
 
 use crate::error::TryRecvError;
-use crate::mailbox::Mailbox;
+use crate::mailbox::{Inner, Mailbox};
+use crate::sync::MutexGuard;
 use crate::sync::Ordering;
 
 /// The single receiver's private state for one [`Mailbox`].
@@ -61,26 +62,35 @@ impl<D> Inbox<D> {
             return Ok(d);
         }
         let mut inner = mb.lock();
+        self.refill(mb, &mut inner).ok_or(TryRecvError::Empty)
+    }
+
+    /// With the private buffer empty and the mailbox locked: the oldest data message from the
+    /// shared queue (the rest of it moves to the private buffer), unless a control item waits.
+    fn refill<C>(
+        &mut self,
+        mb: &Mailbox<C, D>,
+        inner: &mut MutexGuard<'_, Inner<C, D>>,
+    ) -> Option<D> {
         if inner.control_waiting() {
             // The control item comes first (see `Inner::control_waiting`).
-            return Err(TryRecvError::Empty);
+            return None;
         }
         if mb.is_bounded() {
             // Bounded: take one at a time so that room is handed to waiting senders at once.
-            if let Some(d) = inner.data.pop_front() {
-                Mailbox::wake_one_sender(&mut inner);
-                return Ok(d);
-            }
-        } else if !inner.data.is_empty() {
-            std::mem::swap(&mut inner.data, &mut self.local);
-            let d = self.local.pop_front();
-            // Published under the lock, so that a sender's count (shared queue plus this
-            // buffer, read under the lock) never sees the batch in neither place.
-            self.publish(mb);
-            drop(inner);
-            return d.ok_or(TryRecvError::Empty);
+            let d = inner.data.pop_front()?;
+            Mailbox::wake_one_sender(inner);
+            return Some(d);
         }
-        Err(TryRecvError::Empty)
+        if inner.data.is_empty() {
+            return None;
+        }
+        std::mem::swap(&mut inner.data, &mut self.local);
+        let d = self.local.pop_front();
+        // Published under the lock, so that a sender's count (shared queue plus this
+        // buffer, read under the lock) never sees the batch in neither place.
+        self.publish(mb);
+        d
     }
 
     fn after_take<C>(&self, mb: &Mailbox<C, D>) {
@@ -102,21 +112,21 @@ impl<D> Inbox<D> {
     /// Polls for the oldest data message. `Ready(None)` once the mailbox is closed and empty.
     /// When it returns `Pending`, the task is woken by the next data message (or control item).
     pub fn poll_recv<C>(&mut self, mb: &Mailbox<C, D>, cx: &mut Context<'_>) -> Poll<Option<D>> {
-        if let Ok(d) = self.pop(mb) {
+        if let Some(d) = self.local.pop_front() {
+            self.after_take(mb);
             return Poll::Ready(Some(d));
         }
+        // One lock both to look and, finding nothing, to park.
         let mut inner = mb.lock();
+        if let Some(d) = self.refill(mb, &mut inner) {
+            return Poll::Ready(Some(d));
+        }
         if inner.control_waiting() {
             // A control item arrived before what is queued: the receiver must see it first.
             // Its push has woken the task already; wake again in case it came mid-poll on an
             // executor that drops such wake-ups.
             cx.waker().wake_by_ref();
             return Poll::Pending;
-        }
-        if !inner.data.is_empty() {
-            // Raced with a sender between our look and this lock: go round again.
-            drop(inner);
-            return self.poll_recv(mb, cx);
         }
         if mb.is_closed_locked(&inner) {
             return Poll::Ready(None);
