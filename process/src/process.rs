@@ -178,10 +178,13 @@ where
         let _current = CurrentGuard::enter(this.cell.pid());
         core.set_status(Status::Running);
 
-        while let Some((sig, slot)) = this.cell.mailbox.take_control() {
-            if let Some(reason) = handle_signal(this.cell, sig, slot) {
-                finish(this.cell, this.body, reason);
-                return Poll::Ready(());
+        // The flag is read here, so that a poll with no signal waiting calls nothing.
+        if this.cell.mailbox.has_control() {
+            while let Some((sig, slot)) = this.cell.mailbox.take_control() {
+                if let Some(reason) = handle_signal(this.cell, sig, slot) {
+                    finish(this.cell, this.body, reason);
+                    return Poll::Ready(());
+                }
             }
         }
 
