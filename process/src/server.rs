@@ -4,6 +4,7 @@ use std::fmt;
 use std::future::Future;
 use std::panic::AssertUnwindSafe;
 use std::pin::Pin;
+use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::{Arc, Mutex, MutexGuard, OnceLock, PoisonError, Weak};
 use std::task::{Context, Poll, Waker};
 use std::time::Duration;
@@ -213,6 +214,10 @@ struct ReplySlot<R> {
     /// Its place among the slots the sweeper looks at, from its first wait with a deadline
     /// until it is dropped.
     registration: OnceLock<Registration>,
+    /// Taken by a call (of a handle's own slot; see `Spare`). Released when the call is over
+    /// and no reply handle can settle the slot any more: by the caller when it has the
+    /// answer, or gives up after it came, else by the reply handle when it goes.
+    busy: AtomicBool,
 }
 
 struct SlotInner<R> {
@@ -256,6 +261,7 @@ impl<R> ReplySlot<R> {
                 seen: Promise::default(),
             }),
             registration: OnceLock::new(),
+            busy: AtomicBool::new(false),
         })
     }
 
@@ -268,8 +274,11 @@ impl<R> ReplySlot<R> {
     fn settle(this: Arc<Self>, how: Settled<R>) {
         let mut inner = this.lock();
         let SlotState::Waiting { waker, .. } = &mut inner.state else {
-            // The caller is gone: the reply is dropped here, outside any mailbox (R-GS-2).
+            // The caller is gone: the reply is dropped here, outside any mailbox (R-GS-2),
+            // and the slot is free for its handle's next call.
+            inner.state = SlotState::idle();
             drop(inner);
+            this.busy.store(false, Ordering::Release);
             return;
         };
         let waker = waker.take();
@@ -330,9 +339,22 @@ impl<R> ReplySlot<R> {
         self.lock().seen = promise;
     }
 
-    /// The caller gives up: a later reply is dropped.
+    /// The caller gives up: a later reply is dropped. If the reply handle is spent already
+    /// (a reply came too late, or the request never went out), the slot is free at once;
+    /// else the handle frees it when it goes.
     fn close(&self) {
-        let old = std::mem::replace(&mut self.lock().state, SlotState::Closed);
+        let mut inner = self.lock();
+        let spent = matches!(inner.state, SlotState::Settled(_));
+        let next = if spent {
+            SlotState::idle()
+        } else {
+            SlotState::Closed
+        };
+        let old = std::mem::replace(&mut inner.state, next);
+        drop(inner);
+        if spent {
+            self.busy.store(false, Ordering::Release);
+        }
         // A reply settled meanwhile (or the caller's waker) is dropped outside the lock.
         drop(old);
     }
@@ -370,8 +392,8 @@ impl<R: Send + 'static> Timed for ReplySlot<R> {
 /// A typed handle to a running [`GenServer`].
 pub struct ServerRef<S: GenServer> {
     addr: Addr<ServerMsg<S>>,
-    /// The reply slot of this handle's last call, kept for the next one when nobody else
-    /// holds it any more: a call then allocates nothing. Each clone keeps its own.
+    /// This handle's own reply slot, allocated by its first call and used by every call
+    /// that finds it free: such a call allocates nothing. Each clone has its own.
     spare: Spare<S::Reply>,
 }
 
@@ -381,30 +403,36 @@ impl<S: GenServer> Clone for ServerRef<S> {
     }
 }
 
-/// A reply slot kept for reuse (see [`ServerRef`]).
-struct Spare<R>(Mutex<Option<Arc<ReplySlot<R>>>>);
+/// A handle's own reply slot (see [`ServerRef`]).
+struct Spare<R>(OnceLock<Arc<ReplySlot<R>>>);
 
 impl<R> Spare<R> {
-    /// The kept slot, ready for a new call, or a new one. Never waits: a handle that several
+    /// The handle's own slot if it is free (it is then this call's until the call releases
+    /// it, see `WaitReply`'s `Drop`), else a new one. Never waits: a handle that several
     /// tasks call through at once just allocates.
-    fn take(&self) -> Arc<ReplySlot<R>> {
-        self.0
-            .try_lock()
-            .ok()
-            .and_then(|mut s| s.take())
-            .unwrap_or_else(ReplySlot::new)
-    }
-
-    /// Keeps a slot whose call was answered (which left it ready for another), if nobody
-    /// else holds it. Only the caller makes new strong references to a slot (the sweeper's
-    /// weak one upgrades only to look), and it made the reply handle's before this: a count of
-    /// one means the handle is gone.
-    fn put(&self, slot: Arc<ReplySlot<R>>) {
-        if Arc::strong_count(&slot) != 1 {
-            return;
+    fn take(&self) -> Taken<'_, R> {
+        let own = self.0.get_or_init(ReplySlot::new);
+        if own.busy.swap(true, Ordering::Acquire) {
+            Taken::New(ReplySlot::new())
+        } else {
+            Taken::Own(own)
         }
-        if let Ok(mut spare) = self.0.try_lock() {
-            *spare = Some(slot);
+    }
+}
+
+/// The slot a call uses.
+enum Taken<'a, R> {
+    Own(&'a Arc<ReplySlot<R>>),
+    New(Arc<ReplySlot<R>>),
+}
+
+impl<R> std::ops::Deref for Taken<'_, R> {
+    type Target = Arc<ReplySlot<R>>;
+
+    fn deref(&self) -> &Arc<ReplySlot<R>> {
+        match self {
+            Taken::Own(s) => s,
+            Taken::New(s) => s,
         }
     }
 }
@@ -419,7 +447,7 @@ impl<S: GenServer> ServerRef<S> {
     fn from_addr(addr: Addr<ServerMsg<S>>) -> ServerRef<S> {
         ServerRef {
             addr,
-            spare: Spare(Mutex::new(None)),
+            spare: Spare(OnceLock::new()),
         }
     }
 
@@ -534,8 +562,17 @@ async fn call_until<S: GenServer>(
     }
     let slot = spare.take();
     let reply_to = ReplyTo {
-        slot: Some(slot.clone()),
+        slot: Some(Arc::clone(&slot)),
         caller,
+    };
+    // Made before the request goes out: however the call ends from here, its `Drop` releases
+    // the slot (at once, or through the reply handle when that is still out).
+    let mut wait = WaitReply {
+        node: &cell.node,
+        slot: &slot,
+        deadline,
+        parked: false,
+        done: false,
     };
     let msg = Message::Msg(ServerMsg::Call(request, reply_to));
     // The common case, room in the mailbox, costs no timer; only a full bounded mailbox makes
@@ -556,17 +593,8 @@ async fn call_until<S: GenServer>(
         }
         Err(_) => return Err(CallError::NoProc),
     }
-    let settled = WaitReply {
-        node: &cell.node,
-        slot: &slot,
-        deadline,
-        parked: false,
-        done: false,
-    }
-    .await;
-    if settled.is_some() {
-        spare.put(slot);
-    }
+    let settled = (&mut wait).await;
+    drop(wait);
     match settled {
         Some(Settled::Replied(v)) => Ok(v),
         None => Err(CallError::Timeout),
@@ -644,7 +672,10 @@ impl<R: Send + 'static> Future for WaitReply<'_, R> {
 
 impl<R> Drop for WaitReply<'_, R> {
     fn drop(&mut self) {
-        if !self.done {
+        if self.done {
+            // Answered: the reply handle is spent, and the slot was left ready.
+            self.slot.busy.store(false, Ordering::Release);
+        } else {
             self.slot.close();
         }
     }

@@ -110,3 +110,58 @@ async fn r_gs_1_dropped_handles_leave_the_others_on_time() {
         w.await.unwrap();
     }
 }
+
+/// Holds `None` calls until told (by a cast) to answer them all with a given value.
+#[derive(Default)]
+struct Late {
+    held: Vec<beamish_process::ReplyTo<u32>>,
+}
+
+impl GenServer for Late {
+    type Call = Option<u32>;
+    type Reply = u32;
+    type Cast = u32;
+    type Info = ();
+
+    async fn handle_call(
+        &mut self,
+        request: Option<u32>,
+        caller: Caller<'_, u32>,
+        _ctx: &mut ServerCtx<Self>,
+    ) -> Result<Reply<u32>, Exit> {
+        match request {
+            Some(n) => Ok(Reply::Now(n)),
+            None => {
+                self.held.push(caller.defer());
+                Ok(Reply::Later)
+            }
+        }
+    }
+
+    async fn handle_cast(&mut self, answer: u32, _ctx: &mut ServerCtx<Self>) -> Result<(), Exit> {
+        for r in self.held.drain(..) {
+            assert!(!r.is_waiting(), "its caller gave up");
+            r.reply(answer);
+        }
+        Ok(())
+    }
+}
+
+/// R-GS-2: a reply that comes after its caller gave up is dropped, through the same handle
+/// calls go on being answered with their own replies (never the late one), before and after
+/// the late reply frees the handle's slot.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn r_gs_2_a_late_reply_never_answers_the_next_call() {
+    let node = Node::start_default().unwrap();
+    let server = node.start(Late::default()).await.unwrap();
+    for round in 0..20u32 {
+        let r = server.call_timeout(None, Duration::from_millis(5)).await;
+        assert_eq!(r, Err(CallError::Timeout), "round {round}");
+        // The slot is still out with the server's held handle.
+        assert_eq!(server.call(Some(round)).await, Ok(round));
+        server.cast(1_000 + round);
+        for n in 0..10 {
+            assert_eq!(server.call(Some(n)).await, Ok(n), "round {round}");
+        }
+    }
+}
