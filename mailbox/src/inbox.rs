@@ -5,7 +5,7 @@ use std::fmt;
 use std::task::{Context, Poll};
 
 use crate::error::TryRecvError;
-use crate::mailbox::Mailbox;
+use crate::mailbox::{Inner, Mailbox};
 use crate::sync::Ordering;
 
 /// The single receiver's private state for one [`Mailbox`].
@@ -53,34 +53,29 @@ impl<D> Inbox<D> {
         );
     }
 
-    /// Takes the oldest data message from the private buffer, refilling it from the shared
-    /// queue when it is empty.
-    fn pop<C>(&mut self, mb: &Mailbox<C, D>) -> Result<D, TryRecvError> {
-        if let Some(d) = self.local.pop_front() {
-            self.after_take(mb);
-            return Ok(d);
-        }
-        let mut inner = mb.lock();
+    /// Takes the oldest data message from the shared queue, with its lock held and the
+    /// private buffer empty: in an unbounded mailbox the whole queue moves to the buffer.
+    /// `None` if the queue is empty or a control item waits.
+    fn refill<C>(&mut self, mb: &Mailbox<C, D>, inner: &mut Inner<C, D>) -> Option<D> {
         if inner.control_waiting() {
             // The control item comes first (see `Inner::control_waiting`).
-            return Err(TryRecvError::Empty);
+            return None;
         }
         if mb.is_bounded() {
             // Bounded: take one at a time so that room is handed to waiting senders at once.
-            if let Some(d) = inner.data.pop_front() {
-                Mailbox::wake_one_sender(&mut inner);
-                return Ok(d);
-            }
-        } else if !inner.data.is_empty() {
-            std::mem::swap(&mut inner.data, &mut self.local);
-            let d = self.local.pop_front();
-            // Published under the lock, so that a sender's count (shared queue plus this
-            // buffer, read under the lock) never sees the batch in neither place.
-            self.publish(mb);
-            drop(inner);
-            return d.ok_or(TryRecvError::Empty);
+            let d = inner.data.pop_front()?;
+            Mailbox::wake_one_sender(inner);
+            return Some(d);
         }
-        Err(TryRecvError::Empty)
+        if inner.data.is_empty() {
+            return None;
+        }
+        std::mem::swap(&mut inner.data, &mut self.local);
+        let d = self.local.pop_front();
+        // Published under the lock, so that a sender's count (shared queue plus this
+        // buffer, read under the lock) never sees the batch in neither place.
+        self.publish(mb);
+        d
     }
 
     fn after_take<C>(&self, mb: &Mailbox<C, D>) {
@@ -92,31 +87,40 @@ impl<D> Inbox<D> {
 
     /// Takes the oldest data message without waiting.
     pub fn try_recv<C>(&mut self, mb: &Mailbox<C, D>) -> Result<D, TryRecvError> {
-        match self.pop(mb) {
-            Ok(d) => Ok(d),
-            Err(_) if mb.is_closed() => Err(TryRecvError::Closed),
-            Err(e) => Err(e),
+        if let Some(d) = self.local.pop_front() {
+            self.after_take(mb);
+            return Ok(d);
+        }
+        // One lock to look at the shared queue and, if it is empty, at the closed flag.
+        let mut inner = mb.lock();
+        match self.refill(mb, &mut inner) {
+            Some(d) => Ok(d),
+            None if mb.is_closed_locked(&inner) => Err(TryRecvError::Closed),
+            None => Err(TryRecvError::Empty),
         }
     }
 
     /// Polls for the oldest data message. `Ready(None)` once the mailbox is closed and empty.
     /// When it returns `Pending`, the task is woken by the next data message (or control item).
     pub fn poll_recv<C>(&mut self, mb: &Mailbox<C, D>, cx: &mut Context<'_>) -> Poll<Option<D>> {
-        if let Ok(d) = self.pop(mb) {
+        if let Some(d) = self.local.pop_front() {
+            self.after_take(mb);
             return Poll::Ready(Some(d));
         }
+        // One lock both to look at the shared queue and, if there is nothing to take, to
+        // park: a sender's push either comes before (and is taken here) or after (and sees
+        // `data_wanted`). A process waiting for its next message takes the lock once, not
+        // twice.
         let mut inner = mb.lock();
+        if let Some(d) = self.refill(mb, &mut inner) {
+            return Poll::Ready(Some(d));
+        }
         if inner.control_waiting() {
             // A control item arrived before what is queued: the receiver must see it first.
             // Its push has woken the task already; wake again in case it came mid-poll on an
             // executor that drops such wake-ups.
             cx.waker().wake_by_ref();
             return Poll::Pending;
-        }
-        if !inner.data.is_empty() {
-            // Raced with a sender between our look and this lock: go round again.
-            drop(inner);
-            return self.poll_recv(mb, cx);
         }
         if mb.is_closed_locked(&inner) {
             return Poll::Ready(None);
