@@ -6,7 +6,6 @@ use std::task::{Context, Poll};
 
 use crate::error::TryRecvError;
 use crate::mailbox::{Inner, Mailbox};
-use crate::sync::MutexGuard;
 use crate::sync::Ordering;
 
 /// The single receiver's private state for one [`Mailbox`].
@@ -54,24 +53,10 @@ impl<D> Inbox<D> {
         );
     }
 
-    /// Takes the oldest data message from the private buffer, refilling it from the shared
-    /// queue when it is empty.
-    fn pop<C>(&mut self, mb: &Mailbox<C, D>) -> Result<D, TryRecvError> {
-        if let Some(d) = self.local.pop_front() {
-            self.after_take(mb);
-            return Ok(d);
-        }
-        let mut inner = mb.lock();
-        self.refill(mb, &mut inner).ok_or(TryRecvError::Empty)
-    }
-
-    /// With the private buffer empty and the mailbox locked: the oldest data message from the
-    /// shared queue (the rest of it moves to the private buffer), unless a control item waits.
-    fn refill<C>(
-        &mut self,
-        mb: &Mailbox<C, D>,
-        inner: &mut MutexGuard<'_, Inner<C, D>>,
-    ) -> Option<D> {
+    /// Takes the oldest data message from the shared queue, with its lock held and the
+    /// private buffer empty: in an unbounded mailbox the whole queue moves to the buffer.
+    /// `None` if the queue is empty or a control item waits.
+    fn refill<C>(&mut self, mb: &Mailbox<C, D>, inner: &mut Inner<C, D>) -> Option<D> {
         if inner.control_waiting() {
             // The control item comes first (see `Inner::control_waiting`).
             return None;
@@ -102,10 +87,16 @@ impl<D> Inbox<D> {
 
     /// Takes the oldest data message without waiting.
     pub fn try_recv<C>(&mut self, mb: &Mailbox<C, D>) -> Result<D, TryRecvError> {
-        match self.pop(mb) {
-            Ok(d) => Ok(d),
-            Err(_) if mb.is_closed() => Err(TryRecvError::Closed),
-            Err(e) => Err(e),
+        if let Some(d) = self.local.pop_front() {
+            self.after_take(mb);
+            return Ok(d);
+        }
+        // One lock to look at the shared queue and, if it is empty, at the closed flag.
+        let mut inner = mb.lock();
+        match self.refill(mb, &mut inner) {
+            Some(d) => Ok(d),
+            None if mb.is_closed_locked(&inner) => Err(TryRecvError::Closed),
+            None => Err(TryRecvError::Empty),
         }
     }
 
@@ -116,7 +107,10 @@ impl<D> Inbox<D> {
             self.after_take(mb);
             return Poll::Ready(Some(d));
         }
-        // One lock both to look and, finding nothing, to park.
+        // One lock both to look at the shared queue and, if there is nothing to take, to
+        // park: a sender's push either comes before (and is taken here) or after (and sees
+        // `data_wanted`). A process waiting for its next message takes the lock once, not
+        // twice.
         let mut inner = mb.lock();
         if let Some(d) = self.refill(mb, &mut inner) {
             return Poll::Ready(Some(d));

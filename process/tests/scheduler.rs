@@ -338,3 +338,31 @@ async fn block_in_place_lets_the_other_worker_run_what_this_one_held() {
     go_tx.send(()).unwrap();
     assert_eq!(within("the blocker's end", down).await, Exit::Normal);
 }
+
+/// Wake-ups from outside the workers reach workers that have gone idle (spinning or
+/// parked): every round trip from the test finds the node idle, with 1, 2 and 4 workers. A
+/// lost wake-up hangs a round. (The narrow race that a parking worker's last look closes is
+/// argued in ARCHITECTURE.md, "Scheduling"; no test catches its removal reliably.)
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn wake_ups_from_outside_reach_parked_workers() {
+    for workers in [1, 2, 4] {
+        let node = node_with(workers);
+        let echo = node
+            .spawn(|mut ctx: Ctx<oneshot::Sender<usize>>| async move {
+                let mut n = 0;
+                loop {
+                    let reply = next(&mut ctx).await;
+                    n += 1;
+                    if reply.send(n).is_err() {
+                        break;
+                    }
+                }
+            })
+            .unwrap();
+        for round in 1..=2_000 {
+            let (tx, rx) = oneshot::channel();
+            echo.send(tx).unwrap();
+            assert_eq!(within("an echo", rx).await.unwrap(), round);
+        }
+    }
+}

@@ -79,26 +79,38 @@ fn next_task(shared: &Shared, state: &mut State) -> Option<Arc<Task>> {
         }
     }
     let own = &shared.workers[state.index];
-    let next = LOCAL.with_borrow_mut(|local| {
-        let local = local.as_mut().expect("a worker thread has its local state");
-        if state.streak < MAX_NEXT_STREAK || own.queue_len.load(Ordering::Acquire) == 0 {
-            local.next.take()
-        } else {
-            None
+    let serve_queue_first =
+        state.streak >= MAX_NEXT_STREAK && own.queue_len.load(Ordering::Acquire) > 0;
+    if !serve_queue_first {
+        if let Some(task) = take_next() {
+            state.streak += 1;
+            return Some(task);
         }
-    });
-    if let Some(task) = next {
-        state.streak += 1;
-        return Some(task);
     }
     state.streak = 0;
     if let Some(task) = own.pop() {
+        return Some(task);
+    }
+    // The queue looked non-empty but a thief emptied it meanwhile: the `next` task is still
+    // ours, and nobody else can run it, so never leave it behind to park.
+    if let Some(task) = take_next() {
         return Some(task);
     }
     if let Some(task) = take_injected(shared, state.index) {
         return Some(task);
     }
     steal(shared, state.index)
+}
+
+/// Takes the task in this worker's `next` slot.
+fn take_next() -> Option<Arc<Task>> {
+    LOCAL.with_borrow_mut(|local| {
+        local
+            .as_mut()
+            .expect("a worker thread has its local state")
+            .next
+            .take()
+    })
 }
 
 /// Moves a batch from the injection queue to this worker; returns the first.
