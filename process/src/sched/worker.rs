@@ -12,7 +12,7 @@ const INJECT_INTERVAL: u32 = 61;
 
 /// Rounds of busy-waiting before parking (see `spin_for_work`): a short spin, then a few
 /// yields of the thread.
-const SPIN_ROUNDS: u32 = 64;
+const SPIN_ROUNDS: u32 = 8;
 const YIELD_ROUNDS: u32 = 16;
 
 /// At most this many tasks move from the injection queue to a worker at once.
