@@ -7,44 +7,10 @@ mod common;
 
 use std::time::Duration;
 
-use beamish_process::{CallError, Caller, Exit, GenServer, Node, Reply, ServerCtx, ServerRef};
-use common::within;
+use beamish_process::{CallError, Node, ServerRef};
+use common::{SLACK, Stuck, until_held, within};
 use tokio::sync::oneshot;
 use tokio::time::Instant;
-
-/// Answers `Some(n)` at once, and holds `None` calls for ever (a stuck server, as far as its
-/// callers can tell).
-#[derive(Default)]
-struct Stuck {
-    held: Vec<beamish_process::ReplyTo<u32>>,
-}
-
-impl GenServer for Stuck {
-    type Call = Option<u32>;
-    type Reply = u32;
-    type Cast = ();
-    type Info = ();
-
-    async fn handle_call(
-        &mut self,
-        request: Option<u32>,
-        caller: Caller<'_, u32>,
-        _ctx: &mut ServerCtx<Self>,
-    ) -> Result<Reply<u32>, Exit> {
-        match request {
-            Some(n) => Ok(Reply::Now(n)),
-            None => {
-                self.held.push(caller.defer());
-                Ok(Reply::Later)
-            }
-        }
-    }
-}
-
-/// How late a timeout may fire on the real clock: tokio's timer has millisecond ticks, and a
-/// loaded two-core test machine adds scheduling delay. The point is "not at the next default
-/// timeout", which is seconds away.
-const SLACK: Duration = Duration::from_millis(250);
 
 async fn timed_call(
     server: &ServerRef<Stuck>,
@@ -89,8 +55,9 @@ async fn r_gs_1_short_timeout_after_long_ones_fires_first() {
             timed_call(&s, Duration::from_secs(3)).await
         }));
     }
-    // Let the long calls file their deadlines first.
-    tokio::time::sleep(Duration::from_millis(10)).await;
+    // The long calls have filed their deadlines once the server holds them (a caller files
+    // in the same poll that sends its request).
+    until_held(&server, 3).await;
     let t = Duration::from_millis(40);
     assert_on_time(within("the short call", timed_call(&server, t)).await, t);
     assert!(

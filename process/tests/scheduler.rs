@@ -213,6 +213,7 @@ async fn timers_fire_inside_processes() {
     let (tx, rx) = oneshot::channel();
     node.spawn(move |mut ctx: Ctx<()>| async move {
         let timed_out = ctx.recv_timeout(Duration::from_millis(20)).await.is_none();
+        // The timer is what is under test here, not a wait for an event.
         tokio::time::sleep(Duration::from_millis(5)).await;
         let call = silent.call_timeout((), Duration::from_millis(30)).await;
         let _ = tx.send((timed_out, call));

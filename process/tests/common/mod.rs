@@ -208,3 +208,60 @@ pub(crate) async fn dropped(rx: oneshot::Receiver<()>) {
         "a DropFlag never sends"
     );
 }
+
+/// A server that answers `Some(n)` with `n` at once and holds `None` calls for ever (a stuck
+/// server, as far as its callers can tell). A cast asks how many calls it holds.
+#[derive(Default)]
+pub(crate) struct Stuck {
+    held: Vec<beamish_process::ReplyTo<u32>>,
+}
+
+impl beamish_process::GenServer for Stuck {
+    type Call = Option<u32>;
+    type Reply = u32;
+    type Cast = oneshot::Sender<usize>;
+    type Info = ();
+
+    async fn handle_call(
+        &mut self,
+        request: Option<u32>,
+        caller: beamish_process::Caller<'_, u32>,
+        _ctx: &mut beamish_process::ServerCtx<Self>,
+    ) -> Result<beamish_process::Reply<u32>, Exit> {
+        match request {
+            Some(n) => Ok(beamish_process::Reply::Now(n)),
+            None => {
+                self.held.push(caller.defer());
+                Ok(beamish_process::Reply::Later)
+            }
+        }
+    }
+
+    async fn handle_cast(
+        &mut self,
+        held: oneshot::Sender<usize>,
+        _ctx: &mut beamish_process::ServerCtx<Self>,
+    ) -> Result<(), Exit> {
+        let _ = held.send(self.held.len());
+        Ok(())
+    }
+}
+
+/// Waits until `server` holds `n` calls (asking it, one message round trip at a time).
+pub(crate) async fn until_held(server: &beamish_process::ServerRef<Stuck>, n: usize) {
+    within("the held calls", async {
+        loop {
+            let (tx, rx) = oneshot::channel();
+            server.cast(tx);
+            if rx.await.expect("the server answers") >= n {
+                return;
+            }
+        }
+    })
+    .await;
+}
+
+/// How late a call timeout may fire on the real clock: tokio's timer has millisecond ticks,
+/// and a loaded two-core test machine adds scheduling delay. The point is "not at the next
+/// default timeout", which is seconds away.
+pub(crate) const SLACK: Duration = Duration::from_millis(250);
