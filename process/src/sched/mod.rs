@@ -36,7 +36,7 @@ use std::sync::{Arc, Mutex, OnceLock};
 use std::task::{Context, Poll};
 use std::thread::Thread;
 
-use task::Task;
+use task::{Task, TaskRef};
 
 /// Messages a process may receive in one poll before it yields (tokio's coop budget is 128
 /// operations).
@@ -49,7 +49,7 @@ const MAX_NEXT_STREAK: u32 = 32;
 pub(crate) struct Shared {
     workers: Box<[WorkerSlot]>,
     /// Tasks scheduled from outside the workers.
-    inject: Mutex<VecDeque<Arc<Task>>>,
+    inject: Mutex<VecDeque<TaskRef>>,
     inject_len: AtomicUsize,
     /// Workers parked, waiting for work.
     idle: AtomicUsize,
@@ -63,7 +63,7 @@ pub(crate) struct Shared {
 /// What other threads see of a worker.
 struct WorkerSlot {
     /// Tasks waiting on this worker; others steal from its front when idle.
-    queue: Mutex<VecDeque<Arc<Task>>>,
+    queue: Mutex<VecDeque<TaskRef>>,
     queue_len: AtomicUsize,
     /// Set by the worker before it parks, cleared by whoever wakes it.
     parked: AtomicBool,
@@ -135,8 +135,7 @@ impl Scheduler {
 
     /// Runs `future` as a new task.
     pub(crate) fn spawn(&self, future: impl Future<Output = ()> + Send + 'static) {
-        let task = Task::new(Arc::clone(&self.shared), Box::pin(future));
-        schedule(task);
+        schedule(Task::new(Arc::clone(&self.shared), future));
     }
 }
 
@@ -153,7 +152,7 @@ impl Shared {
     }
 
     /// Queues a task from outside the workers.
-    fn inject(&self, task: Arc<Task>) {
+    fn inject(&self, task: TaskRef) {
         {
             let mut q = self.inject.lock().unwrap_or_else(|e| e.into_inner());
             q.push_back(task);
@@ -194,7 +193,7 @@ struct Local {
     shared: Arc<Shared>,
     index: usize,
     /// The task to run next: the last one a task on this worker woke. Never stolen.
-    next: Option<Arc<Task>>,
+    next: Option<TaskRef>,
     /// Inside [`block_in_place`]: wake-ups go to the injection queue, where other workers
     /// find them.
     blocking: bool,
@@ -208,9 +207,9 @@ thread_local! {
 
 /// Schedules a task that was just made `SCHEDULED`: into this worker's `next` slot when the
 /// waker runs on one of the task's workers, otherwise into the injection queue.
-fn schedule(task: Arc<Task>) {
+fn schedule(task: TaskRef) {
     let task = LOCAL.with_borrow_mut(|local| match local {
-        Some(local) if !local.blocking && Arc::ptr_eq(&local.shared, &task.shared) => {
+        Some(local) if !local.blocking && Arc::ptr_eq(&local.shared, task.shared()) => {
             if let Some(previous) = local.next.replace(task) {
                 local.shared.workers[local.index].push(previous);
                 local.shared.notify_one();
@@ -220,7 +219,7 @@ fn schedule(task: Arc<Task>) {
         _ => Some(task),
     });
     if let Some(task) = task {
-        let shared = Arc::clone(&task.shared);
+        let shared = Arc::clone(task.shared());
         shared.inject(task);
     }
 }
@@ -236,7 +235,7 @@ pub fn block_in_place<R>(f: impl FnOnce() -> R) -> R {
     let handed_off = LOCAL.with_borrow_mut(|local| {
         let local = local.as_mut()?;
         local.blocking = true;
-        let mut tasks: Vec<Arc<Task>> = local.next.take().into_iter().collect();
+        let mut tasks: Vec<TaskRef> = local.next.take().into_iter().collect();
         let own = &local.shared.workers[local.index];
         {
             let mut q = own.queue.lock().unwrap_or_else(|e| e.into_inner());
@@ -269,7 +268,7 @@ pub fn block_in_place<R>(f: impl FnOnce() -> R) -> R {
 }
 
 impl WorkerSlot {
-    fn push(&self, task: Arc<Task>) {
+    fn push(&self, task: TaskRef) {
         let mut q = self.queue.lock().unwrap_or_else(|e| e.into_inner());
         q.push_back(task);
         self.queue_len.store(q.len(), Ordering::Release);

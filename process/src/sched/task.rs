@@ -1,5 +1,9 @@
 //! One scheduled process: its future, and the state machine that makes sure it is queued at
 //! most once and polled by one worker at a time.
+//!
+//! The future lives inline in the task's allocation (one allocation per spawn, not a task and
+//! a boxed future). Polling it needs a pinned reference to it inside its mutex, which is the
+//! one `unsafe` block of this crate; see [`Task::run`].
 
 use std::future::Future;
 use std::panic::{AssertUnwindSafe, catch_unwind};
@@ -21,29 +25,33 @@ const NOTIFIED: u8 = 3;
 /// Its future has finished (or panicked) and is gone; wake-ups are ignored.
 const DONE: u8 = 4;
 
-type BoxFuture = Pin<Box<dyn Future<Output = ()> + Send>>;
+/// A task as the queues hold it, whatever its future's type.
+pub(crate) type TaskRef = Arc<dyn Runnable>;
+
+/// What a worker does with a task, without knowing its future's type.
+pub(crate) trait Runnable: Send + Sync + 'static {
+    /// Polls the task once. Called only by the worker that took it from a queue. Returns the
+    /// task if it was woken during the poll and must be queued again.
+    fn run(self: Arc<Self>) -> Option<TaskRef>;
+    /// Drops the future without polling it (the scheduler is shutting down).
+    fn cancel(&self);
+    /// The scheduler the task belongs to.
+    fn shared(&self) -> &Arc<Shared>;
+}
 
 /// A task of the beamish scheduler. Its `Arc` is the waker; the queue holds the same `Arc`.
-pub(crate) struct Task {
+pub(crate) struct Task<F> {
     state: AtomicU8,
-    pub(super) shared: Arc<Shared>,
+    shared: Arc<Shared>,
     /// Locked only by the worker that polls it (the state machine makes that one worker at a
     /// time), so the lock is never contended; it makes the task `Sync` without unsafe code.
-    future: Mutex<Option<BoxFuture>>,
+    /// `None` once the future has finished and been dropped (in place).
+    future: Mutex<Option<F>>,
 }
 
-/// What a worker should do with a task after polling it.
-pub(super) enum After {
-    /// The task waits for a wake-up (or finished): nothing to do.
-    Nothing,
-    /// It was woken during the poll (a yield, or a message that arrived meanwhile): queue it
-    /// behind the others.
-    Requeue,
-}
-
-impl Task {
+impl<F: Future<Output = ()> + Send + 'static> Task<F> {
     /// A task that is scheduled from its creation (its first poll starts the process).
-    pub(super) fn new(shared: Arc<Shared>, future: BoxFuture) -> Arc<Task> {
+    pub(super) fn new(shared: Arc<Shared>, future: F) -> Arc<Task<F>> {
         Arc::new(Task {
             state: AtomicU8::new(SCHEDULED),
             shared,
@@ -51,53 +59,71 @@ impl Task {
         })
     }
 
-    /// Polls the task once. Called only by the worker that took it from a queue.
-    pub(super) fn run(self: &Arc<Self>) -> After {
-        self.state.store(RUNNING, Ordering::Release);
+    /// Polls the future once; `true` if it finished (or panicked) and was dropped.
+    fn poll_future(self: &Arc<Self>) -> bool {
         let waker = Waker::from(Arc::clone(self));
         let mut cx = Context::from_waker(&waker);
-        let finished = {
-            let mut slot = self.future.lock().unwrap_or_else(|e| e.into_inner());
-            let polled = match slot.as_mut() {
-                // A process's own panics are caught inside its future (they end the process
-                // with a reason); this catches anything else so that a worker never dies.
-                Some(fut) => catch_unwind(AssertUnwindSafe(|| fut.as_mut().poll(&mut cx))),
-                None => Ok(Poll::Ready(())),
-            };
-            match polled {
-                Ok(Poll::Pending) => false,
-                Ok(Poll::Ready(())) | Err(_) => {
-                    // Dropping a future can panic too (a destructor); keep the worker alive.
-                    let fut = slot.take();
-                    let _ = catch_unwind(AssertUnwindSafe(move || drop(fut)));
-                    true
-                }
-            }
+        let mut guard = self.future.lock().unwrap_or_else(|e| e.into_inner());
+        // SAFETY: pinning the future in place. It lives inside this task's `Arc` allocation,
+        // which never moves, and nothing ever moves it out: the task is reached only through
+        // that `Arc`, the mutex is never taken apart (`into_inner`, `get_mut`), and the slot is
+        // only ever changed through this pinned reference (`set(None)` drops the future in
+        // place). Dropping the `Arc` drops the future in place too.
+        #[allow(unsafe_code)]
+        let mut slot: Pin<&mut Option<F>> = unsafe { Pin::new_unchecked(&mut *guard) };
+        let polled = match slot.as_mut().as_pin_mut() {
+            // A process's own panics are caught inside its future (they end the process with
+            // a reason); this catches anything else so that a worker never dies.
+            Some(fut) => catch_unwind(AssertUnwindSafe(|| fut.poll(&mut cx))),
+            None => Ok(Poll::Ready(())),
         };
-        if finished {
+        match polled {
+            Ok(Poll::Pending) => false,
+            Ok(Poll::Ready(())) | Err(_) => {
+                // Dropping a future can panic too (a destructor); keep the worker alive.
+                let _ = catch_unwind(AssertUnwindSafe(|| slot.set(None)));
+                true
+            }
+        }
+    }
+}
+
+impl<F: Future<Output = ()> + Send + 'static> Runnable for Task<F> {
+    fn run(self: Arc<Self>) -> Option<TaskRef> {
+        self.state.store(RUNNING, Ordering::Release);
+        if self.poll_future() {
             self.state.store(DONE, Ordering::Release);
-            return After::Nothing;
+            return None;
         }
         match self
             .state
             .compare_exchange(RUNNING, IDLE, Ordering::AcqRel, Ordering::Acquire)
         {
-            Ok(_) => After::Nothing,
+            Ok(_) => None,
             Err(_) => {
                 // NOTIFIED: woken while it ran; it is ours to queue again.
                 self.state.store(SCHEDULED, Ordering::Release);
-                After::Requeue
+                Some(self)
             }
         }
     }
 
-    /// Drops the future without polling it (the scheduler is shutting down).
-    pub(super) fn cancel(&self) {
+    fn cancel(&self) {
         self.state.store(DONE, Ordering::Release);
-        let fut = self.future.lock().unwrap_or_else(|e| e.into_inner()).take();
-        let _ = catch_unwind(AssertUnwindSafe(move || drop(fut)));
+        let mut guard = self.future.lock().unwrap_or_else(|e| e.into_inner());
+        // SAFETY: as in `poll_future`: the future is pinned in place in the task's allocation
+        // and is dropped in place here.
+        #[allow(unsafe_code)]
+        let mut slot: Pin<&mut Option<F>> = unsafe { Pin::new_unchecked(&mut *guard) };
+        let _ = catch_unwind(AssertUnwindSafe(|| slot.set(None)));
     }
 
+    fn shared(&self) -> &Arc<Shared> {
+        &self.shared
+    }
+}
+
+impl<F> Task<F> {
     /// Marks the task scheduled if it was idle; `true` if the caller must now queue it.
     fn transition_to_scheduled(&self) -> bool {
         let mut state = self.state.load(Ordering::Acquire);
@@ -118,7 +144,7 @@ impl Task {
     }
 }
 
-impl Wake for Task {
+impl<F: Future<Output = ()> + Send + 'static> Wake for Task<F> {
     fn wake(self: Arc<Self>) {
         if self.transition_to_scheduled() {
             super::schedule(self);
@@ -127,7 +153,7 @@ impl Wake for Task {
 
     fn wake_by_ref(self: &Arc<Self>) {
         if self.transition_to_scheduled() {
-            super::schedule(Arc::clone(self));
+            super::schedule(Arc::clone(self) as TaskRef);
         }
     }
 }

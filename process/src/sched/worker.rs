@@ -3,7 +3,7 @@
 use std::sync::Arc;
 use std::sync::atomic::Ordering;
 
-use super::task::{After, Task};
+use super::task::TaskRef;
 use super::{BUDGET, BUDGET_LEFT, LOCAL, Local, MAX_NEXT_STREAK, Shared};
 
 /// Every this many tasks a worker looks at the injection queue before its own work, so that
@@ -54,7 +54,7 @@ pub(super) fn run(shared: Arc<Shared>, index: usize) {
                     }
                 }
                 BUDGET_LEFT.set(Some(BUDGET));
-                if let After::Requeue = task.run() {
+                if let Some(task) = task.run() {
                     shared.workers[index].push(task);
                     shared.notify_one();
                 }
@@ -71,7 +71,7 @@ pub(super) fn run(shared: Arc<Shared>, index: usize) {
 
 /// The next task to poll: the `next` slot (bounded while others wait), the worker's queue,
 /// the injection queue, then other workers' queues.
-fn next_task(shared: &Shared, state: &mut State) -> Option<Arc<Task>> {
+fn next_task(shared: &Shared, state: &mut State) -> Option<TaskRef> {
     state.tick = state.tick.wrapping_add(1);
     if state.tick % INJECT_INTERVAL == 0 {
         if let Some(task) = take_injected(shared, state.index) {
@@ -103,7 +103,7 @@ fn next_task(shared: &Shared, state: &mut State) -> Option<Arc<Task>> {
 }
 
 /// Takes the task in this worker's `next` slot.
-fn take_next() -> Option<Arc<Task>> {
+fn take_next() -> Option<TaskRef> {
     LOCAL.with_borrow_mut(|local| {
         local
             .as_mut()
@@ -114,12 +114,12 @@ fn take_next() -> Option<Arc<Task>> {
 }
 
 /// Moves a batch from the injection queue to this worker; returns the first.
-fn take_injected(shared: &Shared, index: usize) -> Option<Arc<Task>> {
+fn take_injected(shared: &Shared, index: usize) -> Option<TaskRef> {
     if shared.inject_len.load(Ordering::Acquire) == 0 {
         return None;
     }
     // One queue lock at a time, as in `steal`.
-    let (first, batch): (Arc<Task>, Vec<Arc<Task>>) = {
+    let (first, batch): (TaskRef, Vec<TaskRef>) = {
         let mut inject = shared.inject.lock().unwrap_or_else(|e| e.into_inner());
         let first = inject.pop_front()?;
         let share = (inject.len() / shared.workers.len()).min(INJECT_BATCH);
@@ -137,7 +137,7 @@ fn take_injected(shared: &Shared, index: usize) -> Option<Arc<Task>> {
 }
 
 /// Takes half of another worker's queue; returns the first of them.
-fn steal(shared: &Shared, index: usize) -> Option<Arc<Task>> {
+fn steal(shared: &Shared, index: usize) -> Option<TaskRef> {
     let n = shared.workers.len();
     for offset in 1..n {
         let victim = &shared.workers[(index + offset) % n];
@@ -145,7 +145,7 @@ fn steal(shared: &Shared, index: usize) -> Option<Arc<Task>> {
             continue;
         }
         // One queue lock at a time: never hold a victim's lock while taking our own.
-        let mut stolen: Vec<Arc<Task>> = {
+        let mut stolen: Vec<TaskRef> = {
             let mut theirs = victim.queue.lock().unwrap_or_else(|e| e.into_inner());
             let take = theirs.len().div_ceil(2);
             let stolen = theirs.drain(..take).collect();
@@ -261,7 +261,7 @@ fn drain(shared: &Shared, index: usize) {
 }
 
 impl super::WorkerSlot {
-    fn pop(&self) -> Option<Arc<Task>> {
+    fn pop(&self) -> Option<TaskRef> {
         if self.queue_len.load(Ordering::Acquire) == 0 {
             return None;
         }
