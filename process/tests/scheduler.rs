@@ -367,3 +367,31 @@ async fn wake_ups_from_outside_reach_parked_workers() {
         }
     }
 }
+
+/// Spawns from a process are held back in a batch before they move to the worker's queue
+/// (see ARCHITECTURE.md, "Scheduling"). A batch that never fills must still run: a parent
+/// on a single worker (which is never idle while the parent runs, so nothing is flushed
+/// early) spawns fewer children than a batch and then waits for all of them.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn children_spawned_in_one_poll_all_run_when_the_batch_is_not_full() {
+    let node = node_with(1);
+    let (done_tx, done_rx) = oneshot::channel();
+    node.spawn(move |mut ctx: Ctx<u32>| async move {
+        let me = ctx.addr();
+        for i in 0..5u32 {
+            let me = me.clone();
+            ctx.node()
+                .spawn(move |_: Ctx<()>| async move {
+                    let _ = me.send(i);
+                })
+                .unwrap();
+        }
+        let mut sum = 0;
+        for _ in 0..5 {
+            sum += next(&mut ctx).await;
+        }
+        let _ = done_tx.send(sum);
+    })
+    .unwrap();
+    assert_eq!(within("every child's message", done_rx).await.unwrap(), 10);
+}

@@ -147,13 +147,13 @@ impl<F> Task<F> {
 impl<F: Future<Output = ()> + Send + 'static> Wake for Task<F> {
     fn wake(self: Arc<Self>) {
         if self.transition_to_scheduled() {
-            super::schedule(self);
+            super::schedule::<false>(self);
         }
     }
 
     fn wake_by_ref(self: &Arc<Self>) {
         if self.transition_to_scheduled() {
-            super::schedule(Arc::clone(self) as TaskRef);
+            super::schedule::<false>(Arc::clone(self) as TaskRef);
         }
     }
 }

@@ -4,7 +4,7 @@ use std::sync::Arc;
 use std::sync::atomic::Ordering;
 
 use super::task::TaskRef;
-use super::{BUDGET, BUDGET_LEFT, LOCAL, Local, MAX_NEXT_STREAK, Shared};
+use super::{BUDGET, BUDGET_LEFT, HAS_PENDING, LOCAL, Local, MAX_NEXT_STREAK, Shared};
 
 /// Every this many tasks a worker looks at the injection queue before its own work, so that
 /// wake-ups from outside (timers, other threads) are not starved by a busy worker.
@@ -35,6 +35,7 @@ pub(super) fn run(shared: Arc<Shared>, index: usize) {
         shared: Arc::clone(&shared),
         index,
         next: None,
+        pending: Vec::with_capacity(super::PENDING_BATCH),
         blocking: false,
     }));
     let mut state = State {
@@ -54,7 +55,11 @@ pub(super) fn run(shared: Arc<Shared>, index: usize) {
                     }
                 }
                 BUDGET_LEFT.set(Some(BUDGET));
-                if let Some(task) = task.run() {
+                let requeue = task.run();
+                if HAS_PENDING.get() {
+                    flush_pending();
+                }
+                if let Some(task) = requeue {
                     shared.workers[index].push(task);
                     shared.notify_one();
                 }
@@ -100,6 +105,16 @@ fn next_task(shared: &Shared, state: &mut State) -> Option<TaskRef> {
         return Some(task);
     }
     steal(shared, state.index)
+}
+
+/// Moves the tasks that the last poll spawned to this worker's queue.
+fn flush_pending() {
+    LOCAL.with_borrow_mut(|local| {
+        local
+            .as_mut()
+            .expect("a worker thread has its local state")
+            .flush_pending();
+    });
 }
 
 /// Takes the task in this worker's `next` slot.
@@ -236,9 +251,10 @@ fn park(shared: &Shared, state: &mut State) {
 
 /// At shutdown: drops this worker's tasks and whatever is left in the injection queue.
 fn drain(shared: &Shared, index: usize) {
-    let local = LOCAL.with_borrow_mut(Option::take);
-    if let Some(task) = local.and_then(|l| l.next) {
-        task.cancel();
+    if let Some(local) = LOCAL.with_borrow_mut(Option::take) {
+        for task in local.next.into_iter().chain(local.pending) {
+            task.cancel();
+        }
     }
     let own: Vec<_> = shared.workers[index]
         .queue
