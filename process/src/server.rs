@@ -392,6 +392,11 @@ impl<R: Send + 'static> Timed for ReplySlot<R> {
 /// A typed handle to a running [`GenServer`].
 pub struct ServerRef<S: GenServer> {
     addr: Addr<ServerMsg<S>>,
+    /// The server's pid and node, copied out of its cell: a call reads nothing of the server's
+    /// cell but its mailbox, whose cache line the server writes less often than the line of
+    /// its status and message counter (a miss per call under load from other threads).
+    server: Pid,
+    node: Node,
     /// This handle's own reply slot, allocated by its first call and used by every call
     /// that finds it free: such a call allocates nothing. Each clone has its own.
     spare: Spare<S::Reply>,
@@ -446,6 +451,8 @@ impl<S: GenServer> fmt::Debug for ServerRef<S> {
 impl<S: GenServer> ServerRef<S> {
     fn from_addr(addr: Addr<ServerMsg<S>>) -> ServerRef<S> {
         ServerRef {
+            server: addr.pid(),
+            node: addr.cell().node.clone(),
             addr,
             spare: Spare(OnceLock::new()),
         }
@@ -453,7 +460,7 @@ impl<S: GenServer> ServerRef<S> {
 
     /// The server's pid.
     pub fn pid(&self) -> Pid {
-        self.addr.pid()
+        self.server
     }
 
     /// The underlying process handle.
@@ -482,9 +489,9 @@ impl<S: GenServer> ServerRef<S> {
         timeout: Duration,
     ) -> Result<S::Reply, CallError> {
         let deadline = tokio::time::Instant::now() + timeout;
-        let result = call_until(self.addr.cell(), &self.spare, request, Some(deadline)).await;
+        let result = call_until(self, request, Some(deadline)).await;
         if let Err(CallError::Timeout) = result {
-            let node = &self.addr.cell().node;
+            let node = &self.node;
             if node
                 .telemetry()
                 .enabled(&beamish_telemetry::events::process::CALL_TIMEOUT)
@@ -499,7 +506,7 @@ impl<S: GenServer> ServerRef<S> {
     /// Calls the server and waits for the reply as long as it takes (`infinity`); still
     /// fails at once if the server ends.
     pub async fn call_infinity(&self, request: S::Call) -> Result<S::Reply, CallError> {
-        call_until(self.addr.cell(), &self.spare, request, None).await
+        call_until(self, request, None).await
     }
 
     /// Stops the server (OTP's `gen_server:stop/3`): it handles the messages queued before
@@ -550,12 +557,11 @@ impl<S: GenServer> ServerRef<S> {
 }
 
 async fn call_until<S: GenServer>(
-    cell: &Arc<Cell<ServerMsg<S>>>,
-    spare: &Spare<S::Reply>,
+    to: &ServerRef<S>,
     request: S::Call,
     deadline: Option<tokio::time::Instant>,
 ) -> Result<S::Reply, CallError> {
-    let server = cell.pid();
+    let (cell, spare, server) = (to.addr.cell(), &to.spare, to.server);
     let caller = current_pid();
     if caller == Some(server) {
         return Err(CallError::CallingSelf);
@@ -568,7 +574,7 @@ async fn call_until<S: GenServer>(
     // Made before the request goes out: however the call ends from here, its `Drop` releases
     // the slot (at once, or through the reply handle when that is still out).
     let mut wait = WaitReply {
-        node: &cell.node,
+        node: &to.node,
         slot: &slot,
         deadline,
         parked: false,
@@ -578,7 +584,7 @@ async fn call_until<S: GenServer>(
     // The common case, room in the mailbox, costs no timer; only a full bounded mailbox makes
     // the caller wait for room, within the same deadline.
     match cell.mailbox.try_send(msg) {
-        Ok(len) => crate::emit::mailbox_len(&cell.node, server, len),
+        Ok(len) => crate::emit::mailbox_len(&to.node, server, len),
         Err(TrySendError::Full(msg)) => {
             let sent = match deadline {
                 Some(d) => match tokio::time::timeout_at(d, cell.mailbox.send(msg)).await {
