@@ -53,9 +53,9 @@
 //! # Ok::<(), Box<dyn std::error::Error>>(())
 //! # }).unwrap();
 //! ```
-// Unsafe code is denied everywhere but in one place, allowed there by name: pinning a
-// scheduled process's future inside its task (`sched/task.rs`), which saves an allocation per
-// spawn.
+// Unsafe code is denied everywhere but in one block, allowed there by name: pinning a
+// scheduled process's future inside its task (`sched/task.rs`, `pinned`), which saves an
+// allocation per spawn.
 #![deny(unsafe_code)]
 
 mod addr;

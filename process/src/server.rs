@@ -392,9 +392,10 @@ impl<R: Send + 'static> Timed for ReplySlot<R> {
 /// A typed handle to a running [`GenServer`].
 pub struct ServerRef<S: GenServer> {
     addr: Addr<ServerMsg<S>>,
-    /// The server's pid and node, copied out of its cell: a call reads nothing of the server's
-    /// cell but its mailbox, whose cache line the server writes less often than the line of
-    /// its status and message counter (a miss per call under load from other threads).
+    /// The server's pid and node, copied out of its cell, so that a call touches nothing of
+    /// the server's cell but its mailbox. The pid shares a cache line with the status and
+    /// message counter that the server writes on every poll and message: reading it there
+    /// cost a caller on another worker a cache miss per call.
     server: Pid,
     node: Node,
     /// This handle's own reply slot, allocated by its first call and used by every call

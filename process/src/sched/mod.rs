@@ -267,6 +267,7 @@ pub fn block_in_place<R>(f: impl FnOnce() -> R) -> R {
         local.blocking = true;
         let mut tasks: Vec<TaskRef> = local.next.take().into_iter().collect();
         tasks.append(&mut local.pending);
+        HAS_PENDING.set(false);
         let own = &local.shared.workers[local.index];
         {
             let mut q = own.queue.lock().unwrap_or_else(|e| e.into_inner());

@@ -3,13 +3,13 @@
 //!
 //! The future lives inline in the task's allocation (one allocation per spawn, not a task and
 //! a boxed future). Polling it needs a pinned reference to it inside its mutex, which is the
-//! one `unsafe` block of this crate; see [`Task::run`].
+//! one `unsafe` block of this crate; see [`pinned`].
 
 use std::future::Future;
 use std::panic::{AssertUnwindSafe, catch_unwind};
 use std::pin::Pin;
 use std::sync::atomic::{AtomicU8, Ordering};
-use std::sync::{Arc, Mutex};
+use std::sync::{Arc, Mutex, MutexGuard};
 use std::task::{Context, Poll, Wake, Waker};
 
 use super::Shared;
@@ -64,13 +64,7 @@ impl<F: Future<Output = ()> + Send + 'static> Task<F> {
         let waker = Waker::from(Arc::clone(self));
         let mut cx = Context::from_waker(&waker);
         let mut guard = self.future.lock().unwrap_or_else(|e| e.into_inner());
-        // SAFETY: pinning the future in place. It lives inside this task's `Arc` allocation,
-        // which never moves, and nothing ever moves it out: the task is reached only through
-        // that `Arc`, the mutex is never taken apart (`into_inner`, `get_mut`), and the slot is
-        // only ever changed through this pinned reference (`set(None)` drops the future in
-        // place). Dropping the `Arc` drops the future in place too.
-        #[allow(unsafe_code)]
-        let mut slot: Pin<&mut Option<F>> = unsafe { Pin::new_unchecked(&mut *guard) };
+        let mut slot = pinned(&mut guard);
         let polled = match slot.as_mut().as_pin_mut() {
             // A process's own panics are caught inside its future (they end the process with
             // a reason); this catches anything else so that a worker never dies.
@@ -111,15 +105,26 @@ impl<F: Future<Output = ()> + Send + 'static> Runnable for Task<F> {
     fn cancel(&self) {
         self.state.store(DONE, Ordering::Release);
         let mut guard = self.future.lock().unwrap_or_else(|e| e.into_inner());
-        // SAFETY: as in `poll_future`: the future is pinned in place in the task's allocation
-        // and is dropped in place here.
-        #[allow(unsafe_code)]
-        let mut slot: Pin<&mut Option<F>> = unsafe { Pin::new_unchecked(&mut *guard) };
+        let mut slot = pinned(&mut guard);
         let _ = catch_unwind(AssertUnwindSafe(|| slot.set(None)));
     }
 
     fn shared(&self) -> &Arc<Shared> {
         &self.shared
+    }
+}
+
+/// The task's future slot, pinned where it lies. Only a task's own future slot, locked, may
+/// be passed here.
+fn pinned<'a, F>(slot: &'a mut MutexGuard<'_, Option<F>>) -> Pin<&'a mut Option<F>> {
+    // SAFETY: the slot is the `future` field of a `Task`, which lives only inside its `Arc`
+    // allocation and so never moves. Nothing moves the future out: the mutex is never taken
+    // apart (no `into_inner`, no `get_mut`), and the slot is only ever changed through this
+    // pinned reference (`set(None)` drops the future in place). Dropping the last `Arc` drops
+    // the future in place too.
+    #[allow(unsafe_code)]
+    unsafe {
+        Pin::new_unchecked(&mut **slot)
     }
 }
 
