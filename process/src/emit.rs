@@ -34,7 +34,7 @@ fn spawned_cold(node: &Node, pid: Pid, kind: Kind, parent: Option<Pid>) {
 }
 
 #[inline]
-pub(crate) fn exited(node: &Node, pid: Pid, kind: Kind, started_ms: u64, reason: &Exit) {
+pub(crate) fn exited(node: &Node, pid: Pid, kind: Kind, started_ms: Option<u64>, reason: &Exit) {
     if node.telemetry().enabled(&EXITED) {
         exited_cold(node, pid, kind, started_ms, reason);
     }
@@ -42,9 +42,11 @@ pub(crate) fn exited(node: &Node, pid: Pid, kind: Kind, started_ms: u64, reason:
 
 #[cold]
 #[inline(never)]
-fn exited_cold(node: &Node, pid: Pid, kind: Kind, started_ms: u64, reason: &Exit) {
+fn exited_cold(node: &Node, pid: Pid, kind: Kind, started_ms: Option<u64>, reason: &Exit) {
     // Start times have millisecond resolution (see `Core::started_ms`), so the lifetime does.
-    let lifetime_ms = node.now_ms().saturating_sub(started_ms);
+    // A process that ended before it ever ran lived for no time.
+    let now = node.now_ms();
+    let lifetime_ms = now.saturating_sub(started_ms.unwrap_or(now));
     let lifetime = std::time::Duration::from_millis(lifetime_ms);
     node.telemetry().emit(
         &EXITED,

@@ -39,9 +39,10 @@ pub struct ProcessInfo {
     pub monitored_by: usize,
     /// Whether it traps exits.
     pub trap_exit: bool,
-    /// When it started, by the wall clock: the node's start time plus the process's start
-    /// offset on the runtime's monotonic clock (so it does not move if the wall clock is
-    /// changed later). Millisecond resolution.
+    /// When it started (first ran: a process is stamped by its first poll, and one that has
+    /// not run yet shows the snapshot's time), by the wall clock: the node's start time plus
+    /// the process's start offset on the runtime's monotonic clock (so it does not move if
+    /// the wall clock is changed later). Millisecond resolution.
     pub started_at: SystemTime,
     /// How long it has been running when this snapshot was taken, on the runtime's
     /// monotonic clock (tokio's, so a paused test clock pauses it too). Millisecond
@@ -69,7 +70,8 @@ fn info_of(node: &Node, cell: &dyn AnyCell, now_ms: u64) -> ProcessInfo {
             )
         })
         .unwrap_or_default();
-    let started_ms = core.started_ms();
+    // A process that has not run yet starts now, as far as its age goes.
+    let started_ms = core.started_ms().unwrap_or(now_ms);
     ProcessInfo {
         pid: cell.pid(),
         name,

@@ -105,11 +105,8 @@ where
         });
     let capacity = spec.opts.capacity;
     let kind = spec.kind;
-    // Milliseconds since the node started: one clock read per spawn (issue 5, the age an
-    // observer shows).
-    let started_ms = inner.started.elapsed().as_millis() as u64;
     let cell = inner.table.insert_with(|serial| {
-        let core = Core::new(node.pid_for(serial), kind, relations, started_ms);
+        let core = Core::new(node.pid_for(serial), kind, relations);
         Arc::new(Cell::<M>::new(core, capacity, node.clone()))
     });
     if spec.opts.trap_exit {
@@ -171,6 +168,8 @@ where
             return Poll::Ready(());
         }
         if !*this.registered {
+            // The first poll: the process starts now (its age in `process_info`, issue 5).
+            this.cell.core.mark_started(this.cell.node.now_ms());
             this.cell.mailbox.register_receiver(cx.waker());
             *this.registered = true;
         }
