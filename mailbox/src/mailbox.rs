@@ -264,10 +264,14 @@ impl<C, D> Mailbox<C, D> {
     }
 
     /// Records the receiver's waker, used to wake it for control items (always) and for data
-    /// (when it parked waiting for data). Cheap when the waker has not changed.
+    /// (when it parked waiting for data). Cheap when the waker has not changed. Does nothing
+    /// once the mailbox is closed: nothing will wake the receiver any more, and a closed
+    /// mailbox must not keep its receiver's task alive.
     pub fn register_receiver(&self, waker: &Waker) {
         let mut inner = self.lock();
-        Self::store_waker(&mut inner, waker);
+        if !inner.closed {
+            Self::store_waker(&mut inner, waker);
+        }
     }
 
     pub(crate) fn store_waker(inner: &mut Inner<C, D>, waker: &Waker) {

@@ -72,3 +72,31 @@ fn closing_returns_queued_items_and_refuses_later_pushes() {
     let mut inbox = Inbox::new();
     assert_eq!(inbox.poll_recv(&mb, &mut cx), Poll::Ready(None));
 }
+
+/// A closed mailbox keeps no receiver waker: one registered before the close is dropped by
+/// it, and one registered after is not kept (the receiver's task must not be held alive by a
+/// mailbox nobody will push to again).
+#[test]
+fn a_closed_mailbox_keeps_no_receiver_waker() {
+    struct Noop;
+    impl std::task::Wake for Noop {
+        fn wake(self: std::sync::Arc<Self>) {}
+    }
+    let mb: Mailbox<(), u32> = Mailbox::new(Default::default());
+    let arc = std::sync::Arc::new(Noop);
+    let waker = Waker::from(arc.clone());
+    mb.register_receiver(&waker);
+    assert_eq!(std::sync::Arc::strong_count(&arc), 3, "kept while open");
+    drop(mb.close());
+    assert_eq!(
+        std::sync::Arc::strong_count(&arc),
+        2,
+        "dropped by the close"
+    );
+    mb.register_receiver(&waker);
+    assert_eq!(
+        std::sync::Arc::strong_count(&arc),
+        2,
+        "not kept once closed"
+    );
+}

@@ -229,6 +229,8 @@ pub(crate) trait AnyCell: Send + Sync + 'static {
     fn pid(&self) -> Pid;
     fn push_control(&self, s: Signal) -> Result<(), Closed<Signal>>;
     fn mailbox_len(&self) -> usize;
+    /// Closes the mailbox and drops what it held: the messages, and the receiver's waker.
+    fn close_mailbox(&self);
     /// An estimate of the bytes the cell and its mailbox hold (not the relations, which the
     /// caller reads under their own lock); see `ProcessInfo::memory_bytes`.
     fn cell_bytes(&self) -> usize;
@@ -247,6 +249,9 @@ impl<M: Send + 'static> AnyCell for Cell<M> {
     }
     fn mailbox_len(&self) -> usize {
         self.mailbox.len()
+    }
+    fn close_mailbox(&self) {
+        drop(self.mailbox.close());
     }
     fn cell_bytes(&self) -> usize {
         // The Arc's allocation (two reference counts and the cell), and the queues.

@@ -79,7 +79,9 @@ impl<M: Send + 'static> Ctx<M> {
                 self.cell.core.count_handled();
                 Poll::Ready(m)
             }
-            // The mailbox closes only after the body is dropped, so `None` cannot be seen here.
+            // The mailbox closes after the body is dropped, or when the runtime shuts down
+            // (`Node::release_processes`): then the process waits, without a waker, until
+            // its task is dropped.
             Poll::Ready(None) | Poll::Pending => Poll::Pending,
         }
     }

@@ -155,7 +155,7 @@ impl Node {
             Some(n) => (NodeId::from_name(n), Arc::from(n.as_str())),
             None => (NodeId::LOCAL, Arc::from("nonode@nohost")),
         };
-        Ok(Node {
+        let node = Node {
             inner: Arc::new(NodeInner {
                 id,
                 name,
@@ -174,7 +174,34 @@ impl Node {
                 telemetry: config.telemetry,
                 mailbox_alert: config.mailbox_alert.unwrap_or(0),
             }),
-        })
+        };
+        if let Some(sched) = &node.inner.sched {
+            // When the runtime shuts down, the processes still waiting are dropped, as tokio
+            // drops its tasks (see `release_processes`).
+            let weak = Arc::downgrade(&node.inner);
+            sched.on_runtime_shutdown(Box::new(move || {
+                if let Some(inner) = weak.upgrade() {
+                    (Node { inner }).release_processes();
+                }
+            }));
+        }
+        Ok(node)
+    }
+
+    /// At the shutdown of the runtime the node's workers run in: empties the process table
+    /// and closes every mailbox. A waiting process is held only by the waker its mailbox
+    /// keeps (its task holds its cell, whose mailbox holds the task's waker: a cycle), so
+    /// its future and everything its state owns are dropped here, destructors and all, as
+    /// tokio drops its tasks when its runtime shuts down. Nothing is signalled (no exit
+    /// signals, no `DOWN`): the runtime is going away.
+    fn release_processes(&self) {
+        let cells = self.inner.table.take_all();
+        self.inner.live.fetch_sub(cells.len(), Ordering::Relaxed);
+        for cell in &cells {
+            cell.close_mailbox();
+        }
+        // The cells go after their tasks (which hold them) have been dropped.
+        drop(cells);
     }
 
     /// The node's telemetry: attach handlers here to see its events (the list is in

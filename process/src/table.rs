@@ -126,6 +126,17 @@ impl Table {
         out
     }
 
+    /// Takes every cell out of the table (the node's runtime is shutting down).
+    pub(crate) fn take_all(&self) -> Vec<Arc<dyn AnyCell>> {
+        let mut out = Vec::new();
+        for i in 0..SHARDS {
+            let mut shard = self.shard(i);
+            shard.removes += shard.slots.len() as u64;
+            out.extend(shard.slots.drain());
+        }
+        out
+    }
+
     /// Total spawns so far.
     pub(crate) fn spawned(&self) -> u64 {
         (0..SHARDS).map(|i| self.shard(i).inserts).sum()

@@ -54,6 +54,9 @@ pub(crate) struct Shared {
     workers: Box<[WorkerSlot]>,
     /// Tasks scheduled from outside the workers.
     inject: Mutex<VecDeque<TaskRef>>,
+    /// Called once when the runtime the workers run in shuts down (the node drops its waiting
+    /// processes), not when the node itself is dropped.
+    on_runtime_shutdown: Mutex<Option<Box<dyn FnOnce() + Send>>>,
     inject_len: AtomicUsize,
     /// Workers parked, waiting for work.
     idle: AtomicUsize,
@@ -86,6 +89,15 @@ struct StopOnDrop(Arc<Shared>);
 impl Drop for StopOnDrop {
     fn drop(&mut self) {
         self.0.stop();
+        let release = self
+            .0
+            .on_runtime_shutdown
+            .lock()
+            .unwrap_or_else(|e| e.into_inner())
+            .take();
+        if let Some(release) = release {
+            release();
+        }
     }
 }
 
@@ -110,6 +122,7 @@ impl Scheduler {
                 })
                 .collect(),
             inject: Mutex::new(VecDeque::new()),
+            on_runtime_shutdown: Mutex::new(None),
             inject_len: AtomicUsize::new(0),
             idle: AtomicUsize::new(0),
             searching: AtomicUsize::new(0),
@@ -130,6 +143,16 @@ impl Scheduler {
             std::future::pending::<()>().await;
         });
         Ok(Scheduler { shared })
+    }
+
+    /// Sets what to do when the runtime the workers run in shuts down, after the workers
+    /// are told to stop.
+    pub(crate) fn on_runtime_shutdown(&self, release: Box<dyn FnOnce() + Send>) {
+        *self
+            .shared
+            .on_runtime_shutdown
+            .lock()
+            .unwrap_or_else(|e| e.into_inner()) = Some(release);
     }
 
     /// The number of worker threads.
@@ -163,6 +186,20 @@ impl Shared {
             self.inject_len.store(q.len(), Ordering::Release);
         }
         self.notify_one();
+        if self.shutdown.load(Ordering::SeqCst) {
+            // The workers are gone or going, and may have emptied this queue already (a
+            // timer fired by the runtime's shutdown wakes its process after that): drop
+            // what is queued here, or it would stay forever, holding its process's cell and,
+            // through it, this scheduler.
+            let queued: Vec<TaskRef> = {
+                let mut q = self.inject.lock().unwrap_or_else(|e| e.into_inner());
+                self.inject_len.store(0, Ordering::Release);
+                q.drain(..).collect()
+            };
+            for task in queued {
+                task.cancel();
+            }
+        }
     }
 
     /// Wakes one parked worker if there is one and no other is already looking for work.
