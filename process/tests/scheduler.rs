@@ -395,3 +395,40 @@ async fn children_spawned_in_one_poll_all_run_when_the_batch_is_not_full() {
     .unwrap();
     assert_eq!(within("every child's message", done_rx).await.unwrap(), 10);
 }
+
+/// Wake-ups are batched too (ARCHITECTURE.md, "Scheduling"): a process on a single worker
+/// wakes a few others, fewer than a batch, and then waits for all their answers; each must
+/// run although its batch never fills.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn processes_woken_in_one_poll_all_run_when_the_batch_is_not_full() {
+    let node = node_with(1);
+    let (ready_tx, mut ready_rx) = mpsc::unbounded_channel();
+    let mut echoes = Vec::new();
+    for _ in 0..5 {
+        let ready = ready_tx.clone();
+        echoes.push(
+            node.spawn(move |mut ctx: Ctx<beamish_process::Addr<u32>>| async move {
+                let _ = ready.send(());
+                let to = next(&mut ctx).await;
+                let _ = to.send(1);
+            })
+            .unwrap(),
+        );
+    }
+    for _ in 0..5 {
+        within("every echo waiting", ready_rx.recv()).await.unwrap();
+    }
+    let (done_tx, done_rx) = oneshot::channel();
+    node.spawn(move |mut ctx: Ctx<u32>| async move {
+        for echo in &echoes {
+            let _ = echo.send(ctx.addr());
+        }
+        let mut sum = 0;
+        for _ in 0..5 {
+            sum += next(&mut ctx).await;
+        }
+        let _ = done_tx.send(sum);
+    })
+    .unwrap();
+    assert_eq!(within("every echo's answer", done_rx).await.unwrap(), 5);
+}

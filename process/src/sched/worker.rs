@@ -35,7 +35,7 @@ pub(super) fn run(shared: Arc<Shared>, index: usize) {
         shared: Arc::clone(&shared),
         index,
         next: None,
-        pending: Vec::with_capacity(super::PENDING_BATCH),
+        pending: Vec::with_capacity(super::SPAWN_BATCH),
         blocking: false,
     }));
     let mut state = State {
