@@ -114,11 +114,10 @@ where
     }
     // Before the process first runs, so before any event of its own.
     crate::emit::spawned(node, cell.pid(), kind, spec.parent);
-    let ctx = Ctx::new(cell.clone());
     let fut = ProcessFuture {
         cell: cell.clone(),
         registered: false,
-        body: Body::Start { f: body, ctx },
+        body: Body::Start { f: body },
     };
     match &inner.sched {
         Some(sched) => sched.spawn(fut),
@@ -128,13 +127,14 @@ where
 }
 
 pin_project_lite::pin_project! {
-    /// The user's code: first the closure and its context, then the future it returned.
-    /// Calling the closure inside the process (not in the spawner) keeps even its panics in
-    /// the process. The future lives inline in the task: no second allocation per spawn.
+    /// The user's code: first the closure, then the future it returned. Calling the closure
+    /// inside the process (not in the spawner) keeps even its panics in the process, and
+    /// its context is made there too, off the spawner's path. The future lives inline in
+    /// the task: no second allocation per spawn.
     #[project = BodyProj]
     #[project_replace = BodyTaken]
-    enum Body<M, F, Fut> {
-        Start { f: F, ctx: Ctx<M> },
+    enum Body<F, Fut> {
+        Start { f: F },
         Running { #[pin] fut: Fut },
         Done,
     }
@@ -149,7 +149,7 @@ pin_project_lite::pin_project! {
         // beamish's scheduler and on tokio alike).
         registered: bool,
         #[pin]
-        body: Body<M, F, Fut>,
+        body: Body<F, Fut>,
     }
 }
 
@@ -190,10 +190,12 @@ where
         let mut body = this.body.as_mut();
         let polled = catch_unwind(AssertUnwindSafe(|| {
             if let BodyProj::Start { .. } = body.as_mut().project() {
-                let BodyTaken::Start { f, ctx } = body.as_mut().project_replace(Body::Done) else {
+                let BodyTaken::Start { f } = body.as_mut().project_replace(Body::Done) else {
                     unreachable!("the body was just seen to be starting")
                 };
-                body.set(Body::Running { fut: f(ctx) });
+                body.set(Body::Running {
+                    fut: f(Ctx::new(Arc::clone(this.cell))),
+                });
             }
             match body.as_mut().project() {
                 BodyProj::Running { fut } => fut.poll(cx).map(IntoExit::into_exit),
@@ -215,7 +217,7 @@ where
 
 fn finish<M: Send + 'static, F, Fut>(
     cell: &Cell<M>,
-    mut body: Pin<&mut Body<M, F, Fut>>,
+    mut body: Pin<&mut Body<F, Fut>>,
     reason: Exit,
 ) {
     let core = &cell.core;
