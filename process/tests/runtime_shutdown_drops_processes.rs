@@ -50,6 +50,8 @@ fn waiting_processes_are_dropped_with_the_runtime() {
         node.spawn(move |_: Ctx<()>| async move {
             let _guard = guard;
             let _ = started.send(());
+            // Not a wait of the test: the state under test is a process parked on a timer
+            // that will not fire before the runtime goes.
             tokio::time::sleep(Duration::from_secs(3_600)).await;
         })
         .unwrap();
