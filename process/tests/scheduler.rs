@@ -28,6 +28,15 @@ fn worker_name() -> String {
     std::thread::current().name().unwrap_or("?").to_string()
 }
 
+/// The sum of the next `n` messages.
+async fn sum_of_next(ctx: &mut Ctx<u32>, n: usize) -> u32 {
+    let mut sum = 0;
+    for _ in 0..n {
+        sum += next(ctx).await;
+    }
+    sum
+}
+
 async fn next<M: Send + 'static>(ctx: &mut Ctx<M>) -> M {
     loop {
         if let Message::Msg(m) = ctx.recv().await {
@@ -386,11 +395,7 @@ async fn children_spawned_in_one_poll_all_run_when_the_batch_is_not_full() {
                 })
                 .unwrap();
         }
-        let mut sum = 0;
-        for _ in 0..5 {
-            sum += next(&mut ctx).await;
-        }
-        let _ = done_tx.send(sum);
+        let _ = done_tx.send(sum_of_next(&mut ctx, 5).await);
     })
     .unwrap();
     assert_eq!(within("every child's message", done_rx).await.unwrap(), 10);
@@ -423,11 +428,7 @@ async fn processes_woken_in_one_poll_all_run_when_the_batch_is_not_full() {
         for echo in &echoes {
             let _ = echo.send(ctx.addr());
         }
-        let mut sum = 0;
-        for _ in 0..5 {
-            sum += next(&mut ctx).await;
-        }
-        let _ = done_tx.send(sum);
+        let _ = done_tx.send(sum_of_next(&mut ctx, 5).await);
     })
     .unwrap();
     assert_eq!(within("every echo's answer", done_rx).await.unwrap(), 5);
