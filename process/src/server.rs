@@ -737,6 +737,9 @@ async fn run<S: GenServer>(
     mut ctx: ServerCtx<S>,
     started: oneshot::Sender<Result<(), Exit>>,
 ) -> Exit {
+    // A server serves many: woken while other processes wait on its worker, it goes behind
+    // them and takes their requests together (see `sched::schedule`).
+    crate::sched::wake_in_turn();
     let init = AssertUnwindSafe(state.init(&mut ctx)).catch_unwind().await;
     match init {
         Ok(Ok(())) => {

@@ -433,3 +433,76 @@ async fn processes_woken_in_one_poll_all_run_when_the_batch_is_not_full() {
     .unwrap();
     assert_eq!(within("every echo's answer", done_rx).await.unwrap(), 5);
 }
+
+/// Answers every call at once and notes how many messages were still queued behind each.
+struct QueueWatcher {
+    behind: Arc<std::sync::Mutex<Vec<usize>>>,
+}
+
+impl GenServer for QueueWatcher {
+    type Call = ();
+    type Reply = ();
+    type Cast = ();
+    type Info = ();
+
+    async fn handle_call(
+        &mut self,
+        _request: (),
+        _caller: Caller<'_, ()>,
+        ctx: &mut ServerCtx<Self>,
+    ) -> Result<Reply<()>, Exit> {
+        self.behind.lock().unwrap().push(ctx.mailbox_len());
+        Ok(Reply::Now(()))
+    }
+}
+
+/// A server woken while other processes wait on its worker goes behind them (as on the
+/// BEAM), not into the `next` slot: the callers ahead of it all send their requests first,
+/// and it takes them together. Through `next`, it would run right after the first caller,
+/// with one request, and so on for each.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_server_woken_while_others_wait_takes_their_requests_together() {
+    const CALLERS: usize = 10;
+    let node = node_with(1);
+    let behind = Arc::new(std::sync::Mutex::new(Vec::new()));
+    let server = node
+        .start(QueueWatcher {
+            behind: Arc::clone(&behind),
+        })
+        .await
+        .unwrap();
+    let (done_tx, done_rx) = oneshot::channel();
+    node.spawn(move |mut ctx: Ctx<()>| async move {
+        // Spawned in one poll: they are all queued on the one worker when the first calls.
+        for _ in 0..CALLERS {
+            let (server, me) = (server.clone(), ctx.addr());
+            node_spawn_caller(&ctx, server, me);
+        }
+        for _ in 0..CALLERS {
+            next(&mut ctx).await;
+        }
+        let _ = done_tx.send(());
+    })
+    .unwrap();
+    within("every call", done_rx).await.unwrap();
+    let behind = behind.lock().unwrap().clone();
+    assert_eq!(behind.len(), CALLERS);
+    assert_eq!(
+        behind[0],
+        CALLERS - 1,
+        "the first request found the others queued behind it: {behind:?}"
+    );
+}
+
+fn node_spawn_caller(
+    ctx: &Ctx<()>,
+    server: beamish_process::ServerRef<QueueWatcher>,
+    done: beamish_process::Addr<()>,
+) {
+    ctx.node()
+        .spawn(move |_: Ctx<()>| async move {
+            server.call(()).await.unwrap();
+            let _ = done.send(());
+        })
+        .unwrap();
+}

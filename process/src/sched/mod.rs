@@ -256,6 +256,8 @@ thread_local! {
     static HAS_PENDING: Cell<bool> = const { Cell::new(false) };
     /// The message budget of the process being polled on this worker; `None` off the workers.
     static BUDGET_LEFT: Cell<Option<u32>> = const { Cell::new(None) };
+    /// Set by the process being polled to ask for [`wake_in_turn`].
+    static WAKE_IN_TURN: Cell<bool> = const { Cell::new(false) };
 }
 
 /// Schedules a task that was just made `SCHEDULED`: into this worker's `next` slot when the
@@ -270,11 +272,23 @@ thread_local! {
 ///   and call with 100 callers 5.43M against 4.87M calls/s (7 runs each). Batches of 32
 ///   without the idle check cost call with 100 callers 15%: a worker that ran dry waited
 ///   for callers held back in the other's batch.
+///
+/// A task that asked to be woken in turn (a server, see [`wake_in_turn`]) skips the `next`
+/// slot when the worker has other work (in `next`, `pending` or its queue): it goes behind
+/// that work, as on the BEAM, and finds the requests of the processes ahead of it together,
+/// one poll for the batch. Through `next` it would run after each caller in turn, one poll
+/// per request (callgrind, call with 100 callers on one worker: 1.94 polls per call
+/// against 1.01).
 fn schedule<const SPAWNED: bool>(task: TaskRef) {
     let task = LOCAL.with_borrow_mut(|local| match local {
         Some(local) if !local.blocking && Arc::ptr_eq(&local.shared, task.shared()) => {
-            if let Some(previous) = local.next.replace(task) {
-                local.pending.push(previous);
+            let displaced = if !SPAWNED && task.wakes_in_turn() && local.has_work() {
+                Some(task)
+            } else {
+                local.next.replace(task)
+            };
+            if let Some(queued) = displaced {
+                local.pending.push(queued);
                 let batch = if SPAWNED { SPAWN_BATCH } else { WAKE_BATCH };
                 // A worker that sleeps could take it now: no reason to wait for a batch.
                 if local.pending.len() >= batch || local.shared.idle.load(Ordering::Relaxed) > 0 {
@@ -349,6 +363,16 @@ impl WorkerSlot {
 impl Local {
     /// Moves the gathered displaced tasks to this worker's shared queue, where idle workers
     /// can steal them, and wakes one if none is looking for work.
+    /// Whether this worker has a task to run other than the one being polled.
+    fn has_work(&self) -> bool {
+        self.next.is_some()
+            || !self.pending.is_empty()
+            || self.shared.workers[self.index]
+                .queue_len
+                .load(Ordering::Relaxed)
+                > 0
+    }
+
     fn flush_pending(&mut self) {
         HAS_PENDING.set(false);
         if self.pending.is_empty() {
@@ -362,6 +386,17 @@ impl Local {
         }
         self.shared.notify_one();
     }
+}
+
+/// Asks that wake-ups of the process being polled queue it behind the work its worker
+/// already has (see [`schedule`]). Sticky; no effect off beamish's workers.
+pub(crate) fn wake_in_turn() {
+    WAKE_IN_TURN.set(true);
+}
+
+/// Whether the poll that just ended asked for [`wake_in_turn`]; clears the request.
+pub(super) fn take_wake_in_turn() -> bool {
+    WAKE_IN_TURN.replace(false)
 }
 
 /// Spends one unit of the current process's message budget: `Pending` (after asking to be

@@ -8,9 +8,11 @@
 use std::future::Future;
 use std::panic::{AssertUnwindSafe, catch_unwind};
 use std::pin::Pin;
-use std::sync::atomic::{AtomicU8, Ordering};
+use std::sync::atomic::{AtomicBool, AtomicU8, Ordering};
 use std::sync::{Arc, Mutex, MutexGuard};
-use std::task::{Context, Poll, Wake, Waker};
+use std::task::{Context, Poll};
+
+use futures::task::{ArcWake, waker_ref};
 
 use super::Shared;
 
@@ -37,11 +39,16 @@ pub(crate) trait Runnable: Send + Sync + 'static {
     fn cancel(&self);
     /// The scheduler the task belongs to.
     fn shared(&self) -> &Arc<Shared>;
+    /// Whether a wake-up queues it behind the work its worker already has (see `schedule`).
+    fn wakes_in_turn(&self) -> bool;
 }
 
 /// A task of the beamish scheduler. Its `Arc` is the waker; the queue holds the same `Arc`.
 pub(crate) struct Task<F> {
     state: AtomicU8,
+    /// A wake-up queues it behind the work its worker already has, rather than in the
+    /// `next` slot (a server: see `schedule`). Set by its own poll, once.
+    in_turn: AtomicBool,
     shared: Arc<Shared>,
     /// Locked only by the worker that polls it (the state machine makes that one worker at a
     /// time), so the lock is never contended; it makes the task `Sync` without unsafe code.
@@ -54,6 +61,7 @@ impl<F: Future<Output = ()> + Send + 'static> Task<F> {
     pub(super) fn new(shared: Arc<Shared>, future: F) -> Arc<Task<F>> {
         Arc::new(Task {
             state: AtomicU8::new(SCHEDULED),
+            in_turn: AtomicBool::new(false),
             shared,
             future: Mutex::new(Some(future)),
         })
@@ -61,7 +69,8 @@ impl<F: Future<Output = ()> + Send + 'static> Task<F> {
 
     /// Polls the future once; `true` if it finished (or panicked) and was dropped.
     fn poll_future(self: &Arc<Self>) -> bool {
-        let waker = Waker::from(Arc::clone(self));
+        // Borrowed, not cloned: a poll that stores no waker touches no reference count.
+        let waker = waker_ref(self);
         let mut cx = Context::from_waker(&waker);
         let mut guard = self.future.lock().unwrap_or_else(|e| e.into_inner());
         let mut slot = pinned(&mut guard);
@@ -89,6 +98,9 @@ impl<F: Future<Output = ()> + Send + 'static> Runnable for Task<F> {
             self.state.store(DONE, Ordering::Release);
             return None;
         }
+        if super::take_wake_in_turn() {
+            self.in_turn.store(true, Ordering::Relaxed);
+        }
         match self
             .state
             .compare_exchange(RUNNING, IDLE, Ordering::AcqRel, Ordering::Acquire)
@@ -111,6 +123,10 @@ impl<F: Future<Output = ()> + Send + 'static> Runnable for Task<F> {
 
     fn shared(&self) -> &Arc<Shared> {
         &self.shared
+    }
+
+    fn wakes_in_turn(&self) -> bool {
+        self.in_turn.load(Ordering::Relaxed)
     }
 }
 
@@ -149,16 +165,16 @@ impl<F> Task<F> {
     }
 }
 
-impl<F: Future<Output = ()> + Send + 'static> Wake for Task<F> {
+impl<F: Future<Output = ()> + Send + 'static> ArcWake for Task<F> {
     fn wake(self: Arc<Self>) {
         if self.transition_to_scheduled() {
             super::schedule::<false>(self);
         }
     }
 
-    fn wake_by_ref(self: &Arc<Self>) {
-        if self.transition_to_scheduled() {
-            super::schedule::<false>(Arc::clone(self) as TaskRef);
+    fn wake_by_ref(arc_self: &Arc<Self>) {
+        if arc_self.transition_to_scheduled() {
+            super::schedule::<false>(Arc::clone(arc_self) as TaskRef);
         }
     }
 }
