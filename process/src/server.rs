@@ -475,39 +475,33 @@ impl<S: GenServer> ServerRef<S> {
     }
 
     /// Calls the server with the default timeout of five seconds (R-GS-1).
-    pub async fn call(&self, request: S::Call) -> Result<S::Reply, CallError> {
-        self.call_timeout(request, DEFAULT_CALL_TIMEOUT).await
+    pub fn call(
+        &self,
+        request: S::Call,
+    ) -> impl Future<Output = Result<S::Reply, CallError>> + Send + '_ {
+        call_until(self, request, Some(DEFAULT_CALL_TIMEOUT))
     }
 
     /// Calls the server and waits at most `timeout` for the reply (R-GS-1..4):
     /// [`CallError::Timeout`] when it does not come (a later reply is dropped),
     /// [`CallError::Exit`] with the server's reason as soon as the server ends,
     /// [`CallError::NoProc`] if it had already ended, [`CallError::CallingSelf`] from the
-    /// server itself.
-    pub async fn call_timeout(
+    /// server itself. The timeout counts from the first poll.
+    pub fn call_timeout(
         &self,
         request: S::Call,
         timeout: Duration,
-    ) -> Result<S::Reply, CallError> {
-        let deadline = tokio::time::Instant::now() + timeout;
-        let result = call_until(self, request, Some(deadline)).await;
-        if let Err(CallError::Timeout) = result {
-            let node = &self.node;
-            if node
-                .telemetry()
-                .enabled(&beamish_telemetry::events::process::CALL_TIMEOUT)
-            {
-                let caller = current_pid().unwrap_or_else(|| node.pid());
-                crate::emit::call_timeout(node, caller, self.pid(), timeout);
-            }
-        }
-        result
+    ) -> impl Future<Output = Result<S::Reply, CallError>> + Send + '_ {
+        call_until(self, request, Some(timeout))
     }
 
     /// Calls the server and waits for the reply as long as it takes (`infinity`); still
     /// fails at once if the server ends.
-    pub async fn call_infinity(&self, request: S::Call) -> Result<S::Reply, CallError> {
-        call_until(self, request, None).await
+    pub fn call_infinity(
+        &self,
+        request: S::Call,
+    ) -> impl Future<Output = Result<S::Reply, CallError>> + Send + '_ {
+        call_until(self, request, None)
     }
 
     /// Stops the server (OTP's `gen_server:stop/3`): it handles the messages queued before
@@ -557,11 +551,14 @@ impl<S: GenServer> ServerRef<S> {
     }
 }
 
+/// One call, as one future: `call`, `call_timeout` and `call_infinity` return it as it is,
+/// rather than each wrapping it in a state machine of its own.
 async fn call_until<S: GenServer>(
     to: &ServerRef<S>,
     request: S::Call,
-    deadline: Option<tokio::time::Instant>,
+    timeout: Option<Duration>,
 ) -> Result<S::Reply, CallError> {
+    let deadline = timeout.map(|t| tokio::time::Instant::now() + t);
     let (cell, spare, server) = (to.addr.cell(), &to.spare, to.server);
     let caller = current_pid();
     if caller == Some(server) {
@@ -590,7 +587,7 @@ async fn call_until<S: GenServer>(
             let sent = match deadline {
                 Some(d) => match tokio::time::timeout_at(d, cell.mailbox.send(msg)).await {
                     Ok(r) => r,
-                    Err(_) => return Err(CallError::Timeout),
+                    Err(_) => return Err(timed_out(to, timeout)),
                 },
                 None => cell.mailbox.send(msg).await,
             };
@@ -604,7 +601,7 @@ async fn call_until<S: GenServer>(
     drop(wait);
     match settled {
         Some(Settled::Replied(v)) => Ok(v),
-        None => Err(CallError::Timeout),
+        None => Err(timed_out(to, timeout)),
         // The reply handle was dropped: the server ended (its reason is stored before its
         // state is dropped), or it dropped the handle on purpose and we wait for its end.
         Some(Settled::Dropped) => {
@@ -615,12 +612,28 @@ async fn call_until<S: GenServer>(
             let reason = match deadline {
                 Some(d) => tokio::time::timeout_at(d, down)
                     .await
-                    .map_err(|_| CallError::Timeout)?,
+                    .map_err(|_| timed_out(to, timeout))?,
                 None => down.await,
             };
             Err(CallError::Exit(reason))
         }
     }
+}
+
+/// A call's timeout error, announced to telemetry (`beamish.process.call_timeout`) when
+/// anybody listens.
+#[cold]
+fn timed_out<S: GenServer>(to: &ServerRef<S>, timeout: Option<Duration>) -> CallError {
+    let node = &to.node;
+    if let Some(timeout) = timeout
+        && node
+            .telemetry()
+            .enabled(&beamish_telemetry::events::process::CALL_TIMEOUT)
+    {
+        let caller = current_pid().unwrap_or_else(|| node.pid());
+        crate::emit::call_timeout(node, caller, to.pid(), timeout);
+    }
+    CallError::Timeout
 }
 
 /// Waits for the reply slot to settle until `deadline` (if any); `None` on timeout. No timer
