@@ -60,6 +60,7 @@
 
 mod addr;
 mod cell;
+mod clock;
 mod ctx;
 mod deadlines;
 mod emit;

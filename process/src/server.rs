@@ -558,7 +558,7 @@ async fn call_until<S: GenServer>(
     request: S::Call,
     timeout: Option<Duration>,
 ) -> Result<S::Reply, CallError> {
-    let deadline = timeout.map(|t| tokio::time::Instant::now() + t);
+    let deadline = timeout.map(|t| crate::clock::not_before_now() + t);
     let (cell, spare, server) = (to.addr.cell(), &to.spare, to.server);
     let caller = current_pid();
     if caller == Some(server) {

@@ -31,6 +31,9 @@ struct State {
 /// Runs worker `index` until the scheduler stops.
 pub(super) fn run(shared: Arc<Shared>, index: usize) {
     let _runtime = shared.rt.enter();
+    if shared.rt.runtime_flavor() == tokio::runtime::RuntimeFlavor::MultiThread {
+        crate::clock::enable_on_this_thread();
+    }
     LOCAL.set(Some(Local {
         shared: Arc::clone(&shared),
         index,
