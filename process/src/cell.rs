@@ -108,6 +108,7 @@ const NOT_STARTED: u64 = u64::MAX;
 
 /// The non-generic part of a process cell. Kept small: it is paid once per process.
 #[derive(Debug)]
+#[repr(C)]
 pub(crate) struct Core {
     /// The process's pid. (Only the serial is not derivable from the node, but keeping the
     /// whole pid also sized the cell at 176 bytes, which packs with tokio's 128-byte-aligned
@@ -115,9 +116,11 @@ pub(crate) struct Core {
     /// measured with 200,000 spawns, see the closing note of the foundation issue. At 184
     /// bytes, since the start time became atomic, it still takes the same malloc chunk.)
     pub(crate) pid: Pid,
+    pub(crate) exit_reason: OnceLock<Exit>,
+    relations: Mutex<Option<Box<Relations>>>,
     pub(crate) trap_exit: AtomicBool,
-    status: AtomicU8,
     pub(crate) kind: Kind,
+    status: AtomicU8,
     handled: AtomicU64,
     /// When the process first ran, in milliseconds since the node started ([`NOT_STARTED`]
     /// until then). Stamped by the process's first poll, not by the spawner: the clock read
@@ -125,8 +128,6 @@ pub(crate) struct Core {
     /// process that spawns many (issue 2, spawn). The cell grows from 176 to 184 bytes, and
     /// its allocation stays in the same 208-byte malloc chunk.
     started: AtomicU64,
-    pub(crate) exit_reason: OnceLock<Exit>,
-    relations: Mutex<Option<Box<Relations>>>,
 }
 
 impl Core {
@@ -201,11 +202,17 @@ impl Core {
 }
 
 /// A process's shared cell: its core, its typed mailbox, and its node.
+///
+/// In this order (`repr(C)`): the mailbox, which senders lock, first; what the process
+/// itself writes on every poll and message (the status and counter, at the end of the core)
+/// last, at least a cache line away. Call with 100 callers, 8 alternating runs: median 6.37M
+/// against 5.93M calls/s; the server's status writes no longer evict its callers' line.
+#[repr(C)]
 pub(crate) struct Cell<M> {
-    pub(crate) core: Core,
     pub(crate) mailbox: Mailbox<Signal, Message<M>>,
     /// The node the process runs on: for signals at termination, and for callers' timers.
     pub(crate) node: Node,
+    pub(crate) core: Core,
 }
 
 impl<M> Cell<M> {
@@ -287,5 +294,28 @@ mod tests {
         assert_eq!(c.started_ms(), Some(999_999_999_999));
         c.mark_started(u64::MAX);
         assert_eq!(c.started_ms(), Some(u64::MAX - 1));
+    }
+}
+#[cfg(test)]
+mod layout {
+    use super::*;
+    use std::mem::{offset_of, size_of};
+
+    /// What the process writes on every poll and message (its status and counter) is at
+    /// least a cache line away from every byte of its mailbox, which other processes' sends
+    /// lock: a server's bookkeeping never evicts the line its callers push on. And the cell
+    /// keeps its size (one 208-byte malloc chunk per process).
+    #[test]
+    fn the_owners_counters_are_a_cache_line_from_the_mailbox() {
+        type C = Cell<u64>;
+        let mailbox_end = offset_of!(C, mailbox) + size_of::<Mailbox<Signal, Message<u64>>>();
+        let status = offset_of!(C, core) + offset_of!(Core, status);
+        let handled = offset_of!(C, core) + offset_of!(Core, handled);
+        assert!(offset_of!(C, mailbox) == 0, "the mailbox comes first");
+        assert!(
+            status.min(handled) >= mailbox_end + 64,
+            "{status}, {handled}, {mailbox_end}"
+        );
+        assert!(size_of::<C>() <= 184, "{}", size_of::<C>());
     }
 }
