@@ -91,13 +91,28 @@ pub struct Node {
     pub(crate) inner: Arc<NodeInner>,
 }
 
+/// A value on cache lines of its own (two 64-byte lines, as adjacent-line prefetchers pair
+/// them), so that writing it never evicts its neighbours from other cores' caches.
+#[repr(align(128))]
+pub(crate) struct OwnLines<T>(pub(crate) T);
+
+impl<T> std::ops::Deref for OwnLines<T> {
+    type Target = T;
+
+    fn deref(&self) -> &T {
+        &self.0
+    }
+}
+
 pub(crate) struct NodeInner {
     pub(crate) id: NodeId,
     name: Arc<str>,
     pub(crate) creation: u32,
     pub(crate) table: Table,
     pub(crate) limit: usize,
-    pub(crate) live: AtomicUsize,
+    /// Written by every spawn and exit, on every worker: on cache lines of its own, away
+    /// from what every send and spawn reads here (`limit`, `mailbox_alert`, `table`).
+    pub(crate) live: OwnLines<AtomicUsize>,
     next_ref: AtomicU64,
     /// Child restarts counted by supervisors (`Node::count_restart`).
     pub(crate) restarts: AtomicU64,
@@ -162,7 +177,7 @@ impl Node {
                 creation: config.creation,
                 table: Table::new(),
                 limit: config.process_limit,
-                live: AtomicUsize::new(0),
+                live: OwnLines(AtomicUsize::new(0)),
                 next_ref: AtomicU64::new(1),
                 restarts: AtomicU64::new(0),
                 started: Instant::now(),
