@@ -291,7 +291,8 @@ impl Report {
     pub(crate) fn legend(&self) -> String {
         let reference = self.reference().map_or("-", plan::display_name);
         format!(
-            "Medians of {} (systems interleaved), each run in its own OS process. In parentheses: \
+            "Medians of {} (systems interleaved, each round starting one system further on), each \
+             run in its own OS process. In parentheses: \
              performance relative to {reference} (above 1 = better than {reference}, whichever \
              way the metric is read: times and bytes lower, rates higher).",
             rounds(self.rounds)
