@@ -117,9 +117,11 @@ mod tests {
     #[test]
     fn the_bound_is_never_early_and_at_most_a_window_late() {
         enable_on_this_thread();
+        // At least 50 ms (dozens of windows, so re-anchoring is covered) and at least 20,000
+        // reads, however little of the CPU a loaded machine gives this thread.
         let end = Instant::now() + Duration::from_millis(50);
         let mut reads = 0u64;
-        while Instant::now() < end {
+        while reads < 20_000 || Instant::now() < end {
             let before = Instant::now();
             let bound = not_before_now();
             let after = Instant::now();
@@ -127,7 +129,6 @@ mod tests {
             assert!(bound <= after + WINDOW, "late by {:?}", bound - after);
             reads += 1;
         }
-        assert!(reads > 1_000, "only {reads} reads");
     }
 
     #[test]
