@@ -296,6 +296,7 @@ mod tests {
         assert_eq!(c.started_ms(), Some(u64::MAX - 1));
     }
 }
+
 #[cfg(test)]
 mod layout {
     use super::*;

@@ -365,8 +365,6 @@ impl WorkerSlot {
 }
 
 impl Local {
-    /// Moves the gathered displaced tasks to this worker's shared queue, where idle workers
-    /// can steal them, and wakes one if none is looking for work.
     /// Whether this worker has a task to run other than the one being polled.
     fn has_work(&self) -> bool {
         self.next.is_some()
@@ -377,6 +375,8 @@ impl Local {
                 > 0
     }
 
+    /// Moves the gathered displaced tasks to this worker's shared queue, where idle workers
+    /// can steal them, and wakes one if none is looking for work.
     fn flush_pending(&mut self) {
         HAS_PENDING.set(false);
         if self.pending.is_empty() {
