@@ -62,7 +62,7 @@ impl<M: Send + 'static> Addr<M> {
     pub fn send(&self, msg: M) -> Result<(), SendError<M>> {
         match self.cell.mailbox.try_send(Message::Msg(msg)) {
             Ok(len) => {
-                crate::emit::mailbox_len(&self.cell.node, self.cell.pid(), len);
+                crate::emit::mailbox_len(&self.cell.node, || self.cell.pid(), len);
                 Ok(())
             }
             Err(TrySendError::Full(Message::Msg(m))) => Err(SendError::Full(m)),
@@ -77,7 +77,7 @@ impl<M: Send + 'static> Addr<M> {
     pub async fn send_wait(&self, msg: M) -> Result<(), SendError<M>> {
         match self.cell.mailbox.send(Message::Msg(msg)).await {
             Ok(len) => {
-                crate::emit::mailbox_len(&self.cell.node, self.cell.pid(), len);
+                crate::emit::mailbox_len(&self.cell.node, || self.cell.pid(), len);
                 Ok(())
             }
             Err(closed) => match closed.0 {

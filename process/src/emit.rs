@@ -135,11 +135,14 @@ pub(crate) fn call_timeout(node: &Node, caller: Pid, server: Pid, timeout: Durat
 
 /// After a send that made `pid`'s mailbox `len` long: one comparison unless the length is
 /// exactly the node's alert threshold (never, when there is none: a push leaves at least one).
+///
+/// The pid is asked for only then: a sender reads nothing of the receiver's cell but its
+/// mailbox (the pid sits near what the receiver writes on every poll).
 #[inline]
-pub(crate) fn mailbox_len(node: &Node, pid: Pid, len: usize) {
+pub(crate) fn mailbox_len(node: &Node, pid: impl FnOnce() -> Pid, len: usize) {
     let threshold = node.inner.mailbox_alert;
     if len == threshold {
-        mailbox_long_cold(node, pid, len);
+        mailbox_long_cold(node, pid(), len);
     }
 }
 

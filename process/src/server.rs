@@ -582,7 +582,7 @@ async fn call_until<S: GenServer>(
     // The common case, room in the mailbox, costs no timer; only a full bounded mailbox makes
     // the caller wait for room, within the same deadline.
     match cell.mailbox.try_send(msg) {
-        Ok(len) => crate::emit::mailbox_len(&to.node, server, len),
+        Ok(len) => crate::emit::mailbox_len(&to.node, || server, len),
         Err(TrySendError::Full(msg)) => {
             let sent = match deadline {
                 Some(d) => match tokio::time::timeout_at(d, cell.mailbox.send(msg)).await {
