@@ -17,6 +17,7 @@
 //! CPUs). Everywhere else it is `Instant::now()`.
 
 use std::cell::Cell;
+use std::sync::OnceLock;
 use std::time::Duration;
 
 use tokio::time::Instant;
@@ -65,6 +66,41 @@ pub(crate) fn not_before_now() -> Instant {
     now
 }
 
+/// A cheap monotonic reading for comparing moments across the workers: the time-stamp
+/// counter where the kernel keeps time with it (it is then in step across CPUs), otherwise
+/// nanoseconds since the first reading. Only differences of two readings mean anything; see
+/// [`ticks_in`].
+pub(crate) fn ticks() -> u64 {
+    if sys::counter_is_the_clock() {
+        sys::counter()
+    } else {
+        static EPOCH: OnceLock<std::time::Instant> = OnceLock::new();
+        let epoch = *EPOCH.get_or_init(std::time::Instant::now);
+        u64::try_from(epoch.elapsed().as_nanos()).unwrap_or(u64::MAX)
+    }
+}
+
+/// How many [`ticks`] `span` lasts (rounded down).
+pub(crate) fn ticks_in(span: Duration) -> u64 {
+    let per_second = if sys::counter_is_the_clock() {
+        sys::counter_hz()
+    } else {
+        1_000_000_000
+    };
+    u64::try_from(u128::from(per_second) * span.as_nanos() / 1_000_000_000).unwrap_or(u64::MAX)
+}
+
+/// How long `ticks` of [`ticks`] last (rounded down).
+pub(crate) fn duration_of(ticks: u64) -> Duration {
+    let per_second = if sys::counter_is_the_clock() {
+        sys::counter_hz()
+    } else {
+        1_000_000_000
+    };
+    let nanos = u128::from(ticks) * 1_000_000_000 / u128::from(per_second);
+    Duration::from_nanos(u64::try_from(nanos).unwrap_or(u64::MAX))
+}
+
 #[cfg(all(target_os = "linux", target_arch = "x86_64"))]
 mod sys {
     use std::sync::OnceLock;
@@ -79,20 +115,26 @@ mod sys {
     /// Whether the kernel's clock source is the time-stamp counter, and the counter runs at
     /// 1 GHz or more (measured once, over 200 us, with a 10% margin).
     pub(super) fn counter_is_the_clock() -> bool {
-        static USABLE: OnceLock<bool> = OnceLock::new();
-        *USABLE.get_or_init(|| {
+        counter_hz() > 0
+    }
+
+    /// The counter's rate as measured once (over 200 us), or 0 where it is not usable.
+    pub(super) fn counter_hz() -> u64 {
+        static HZ: OnceLock<u64> = OnceLock::new();
+        *HZ.get_or_init(|| {
             let source = std::fs::read_to_string(
                 "/sys/devices/system/clocksource/clocksource0/current_clocksource",
             );
             if !source.is_ok_and(|s| s.trim() == "tsc") {
-                return false;
+                return 0;
             }
             let (start, counted_from) = (std::time::Instant::now(), counter());
             while start.elapsed() < std::time::Duration::from_micros(200) {
                 std::hint::spin_loop();
             }
             let (elapsed, ticks) = (start.elapsed(), counter().wrapping_sub(counted_from));
-            ticks as f64 / elapsed.as_secs_f64() >= 1.1e9
+            let hz = ticks as f64 / elapsed.as_secs_f64();
+            if hz >= 1.1e9 { hz as u64 } else { 0 }
         })
     }
 }
@@ -105,6 +147,10 @@ mod sys {
 
     pub(super) fn counter_is_the_clock() -> bool {
         false
+    }
+
+    pub(super) fn counter_hz() -> u64 {
+        0
     }
 }
 

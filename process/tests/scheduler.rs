@@ -349,6 +349,54 @@ async fn block_in_place_lets_the_other_worker_run_what_this_one_held() {
     assert_eq!(within("the blocker's end", down).await, Exit::Normal);
 }
 
+/// An idle worker leaves young work to the worker that queued it (it will get to it sooner
+/// than a move would take), but not for ever: a process that holds its worker in a long poll
+/// after waking others (a computation that never awaits) does not hold them up. They wait
+/// in its worker's queue until they have waited long enough, and the idle worker, which
+/// keeps looking at young work from time to time, takes them.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn work_queued_behind_a_long_poll_is_taken_once_it_has_waited() {
+    const WOKEN: usize = 10;
+    let node = node_with(2);
+    let ran = Arc::new(AtomicUsize::new(0));
+    let (ready_tx, mut ready_rx) = mpsc::unbounded_channel();
+    let mut sleepers = Vec::new();
+    for _ in 0..WOKEN {
+        let (ready, ran) = (ready_tx.clone(), ran.clone());
+        sleepers.push(
+            node.spawn(move |mut ctx: Ctx<()>| async move {
+                let _ = ready.send(());
+                next(&mut ctx).await;
+                ran.fetch_add(1, Ordering::SeqCst);
+            })
+            .unwrap(),
+        );
+    }
+    for _ in 0..WOKEN {
+        within("every sleeper waiting", ready_rx.recv())
+            .await
+            .unwrap();
+    }
+    let (tx, rx) = oneshot::channel();
+    node.spawn(move |_: Ctx<()>| async move {
+        // The first lands in `next`, the others in this worker's queue (in batches).
+        for sleeper in &sleepers {
+            let _ = sleeper.send(());
+        }
+        let t0 = std::time::Instant::now();
+        while ran.load(Ordering::SeqCst) < WOKEN - 2 && t0.elapsed() < Duration::from_secs(10) {
+            std::hint::spin_loop();
+        }
+        let _ = tx.send(ran.load(Ordering::SeqCst));
+    })
+    .unwrap();
+    let ran_meanwhile = within("the long poll", rx).await.unwrap();
+    assert!(
+        ran_meanwhile >= WOKEN - 2,
+        "only {ran_meanwhile} of the queued processes ran during the long poll"
+    );
+}
+
 /// Wake-ups from outside the workers reach workers that have gone idle (spinning or
 /// parked): every round trip from the test finds the node idle, with 1, 2 and 4 workers. A
 /// lost wake-up hangs a round. (The narrow race that a parking worker's last look closes is

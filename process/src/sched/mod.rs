@@ -8,10 +8,14 @@
 //!
 //! - A process woken by a process on a worker runs next on *that* worker (its `next` slot,
 //!   not stealable), as on tokio; the slot's previous occupant goes to the worker's queue.
-//! - An idle worker is woken only when a worker's queue holds a task that waits (the
-//!   `next` slot never counts), or when work arrives from outside the workers. So a
-//!   ping-pong or a ring with one token stays on one thread, while skynet, fan-out and many
-//!   callers spread to every worker.
+//! - An idle worker takes a task from another worker's queue only once it has waited there
+//!   [`STEAL_AGE`] (50 us, about what a move costs here). Work that its worker keeps up
+//!   with stays where it is: a ping-pong, a ring with one token, and a hundred callers of
+//!   one server each stay on one thread, while skynet, spawn loops and fan-out, whose
+//!   queues back up, spread to every worker. An idle worker that sees young work sleeps
+//!   until it would be ripe (backing off while its worker keeps getting there first), so
+//!   the busy worker pays no wake-up for it and a long poll never strands the work queued
+//!   behind it. Work from outside the workers wakes an idle worker at once.
 //! - Wake-ups from outside the workers (timers, tokio tasks, other threads) go to the
 //!   shared injection queue.
 //!
@@ -31,7 +35,7 @@ mod worker;
 use std::cell::{Cell, RefCell};
 use std::collections::VecDeque;
 use std::future::Future;
-use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
+use std::sync::atomic::{AtomicBool, AtomicU64, AtomicUsize, Ordering};
 use std::sync::{Arc, Mutex, OnceLock};
 use std::task::{Context, Poll};
 use std::thread::Thread;
@@ -53,6 +57,22 @@ const WAKE_BATCH: usize = 8;
 /// Polls of the `next` slot in a row before a worker serves its queue.
 const MAX_NEXT_STREAK: u32 = 32;
 
+/// How long a task waits in a worker's queue before an idle worker may take it (see
+/// `worker::steal`): about what moving it costs, a thread wake-up on these VMs.
+const STEAL_AGE: std::time::Duration = std::time::Duration::from_micros(50);
+
+/// [`STEAL_AGE`] in ticks of [`crate::clock::ticks`].
+fn steal_age_ticks() -> u64 {
+    static AGE: OnceLock<u64> = OnceLock::new();
+    *AGE.get_or_init(|| crate::clock::ticks_in(STEAL_AGE))
+}
+
+/// A task in a worker's queue, and when it went there.
+struct Queued {
+    task: TaskRef,
+    since: u64,
+}
+
 /// The worker threads of one node, shared by its handles and its tasks.
 pub(crate) struct Shared {
     workers: Box<[WorkerSlot]>,
@@ -64,6 +84,8 @@ pub(crate) struct Shared {
     inject_len: AtomicUsize,
     /// Workers parked, waiting for work.
     idle: AtomicUsize,
+    /// Of those, the ones parked with no timeout: only a notification wakes them.
+    idle_untimed: AtomicUsize,
     /// Workers woken to look for work that have not found it yet: while one is, nobody else
     /// is woken (one wake-up per burst, not per task).
     searching: AtomicUsize,
@@ -78,8 +100,11 @@ pub(crate) struct Shared {
 #[repr(align(128))]
 struct WorkerSlot {
     /// Tasks waiting on this worker; others steal from its front when idle.
-    queue: Mutex<VecDeque<TaskRef>>,
+    queue: Mutex<VecDeque<Queued>>,
     queue_len: AtomicUsize,
+    /// When the task at the queue's front was queued ([`crate::clock::ticks`]); `u64::MAX`
+    /// while the queue is empty.
+    front_since: AtomicU64,
     /// Set by the worker before it parks, cleared by whoever wakes it.
     parked: AtomicBool,
     thread: OnceLock<Thread>,
@@ -120,23 +145,7 @@ impl Scheduler {
     /// Starts `workers` threads inside the tokio runtime `rt`.
     pub(crate) fn start(rt: tokio::runtime::Handle, workers: usize) -> std::io::Result<Scheduler> {
         let workers = workers.max(1);
-        let shared = Arc::new(Shared {
-            workers: (0..workers)
-                .map(|_| WorkerSlot {
-                    queue: Mutex::new(VecDeque::new()),
-                    queue_len: AtomicUsize::new(0),
-                    parked: AtomicBool::new(false),
-                    thread: OnceLock::new(),
-                })
-                .collect(),
-            inject: Mutex::new(VecDeque::new()),
-            on_runtime_shutdown: Mutex::new(None),
-            inject_len: AtomicUsize::new(0),
-            idle: AtomicUsize::new(0),
-            searching: AtomicUsize::new(0),
-            shutdown: AtomicBool::new(false),
-            rt: rt.clone(),
-        });
+        let shared = Arc::new(Shared::new(rt.clone(), workers));
         for index in 0..workers {
             let for_worker = Arc::clone(&shared);
             let thread = std::thread::Builder::new()
@@ -175,6 +184,29 @@ impl Scheduler {
 }
 
 impl Shared {
+    /// The state of `workers` workers, before their threads start.
+    fn new(rt: tokio::runtime::Handle, workers: usize) -> Shared {
+        Shared {
+            workers: (0..workers)
+                .map(|_| WorkerSlot {
+                    queue: Mutex::new(VecDeque::new()),
+                    queue_len: AtomicUsize::new(0),
+                    front_since: AtomicU64::new(u64::MAX),
+                    parked: AtomicBool::new(false),
+                    thread: OnceLock::new(),
+                })
+                .collect(),
+            inject: Mutex::new(VecDeque::new()),
+            on_runtime_shutdown: Mutex::new(None),
+            inject_len: AtomicUsize::new(0),
+            idle: AtomicUsize::new(0),
+            idle_untimed: AtomicUsize::new(0),
+            searching: AtomicUsize::new(0),
+            shutdown: AtomicBool::new(false),
+            rt,
+        }
+    }
+
     /// Asks every worker to stop, and wakes them.
     fn stop(&self) {
         self.shutdown.store(true, Ordering::SeqCst);
@@ -207,6 +239,17 @@ impl Shared {
             for task in queued {
                 task.cancel();
             }
+        }
+    }
+
+    /// After a worker queued tasks on its own queue, which was empty before: wakes a worker
+    /// that sleeps until notified, so that it watches the queue from then on. (A worker that
+    /// sleeps with a timeout wakes by itself when the queue's front is ripe; the busy worker
+    /// pays no wake-up for it.)
+    fn after_push_into_empty(&self) {
+        std::sync::atomic::fence(Ordering::SeqCst);
+        if self.idle_untimed.load(Ordering::SeqCst) > 0 {
+            self.notify_one();
         }
     }
 
@@ -294,8 +337,10 @@ fn schedule<const SPAWNED: bool>(task: TaskRef) {
             if let Some(queued) = displaced {
                 local.pending.push(queued);
                 let batch = if SPAWNED { SPAWN_BATCH } else { WAKE_BATCH };
-                // A worker that sleeps could take it now: no reason to wait for a batch.
-                if local.pending.len() >= batch || local.shared.idle.load(Ordering::Relaxed) > 0 {
+                // A worker that sleeps until notified must hear of it: no reason to wait.
+                if local.pending.len() >= batch
+                    || local.shared.idle_untimed.load(Ordering::Relaxed) > 0
+                {
                     local.flush_pending();
                 } else {
                     HAS_PENDING.set(true);
@@ -328,8 +373,8 @@ pub fn block_in_place<R>(f: impl FnOnce() -> R) -> R {
         let own = &local.shared.workers[local.index];
         {
             let mut q = own.queue.lock().unwrap_or_else(|e| e.into_inner());
-            tasks.extend(q.drain(..));
-            own.queue_len.store(0, Ordering::Release);
+            tasks.extend(q.drain(..).map(|queued| queued.task));
+            own.publish(&q);
         }
         Some((Arc::clone(&local.shared), tasks))
     });
@@ -357,10 +402,33 @@ pub fn block_in_place<R>(f: impl FnOnce() -> R) -> R {
 }
 
 impl WorkerSlot {
-    fn push(&self, task: TaskRef) {
+    /// Queues tasks at the back, stamped `since`; whether the queue was empty before.
+    fn push_all(&self, tasks: impl IntoIterator<Item = TaskRef>, since: u64) -> bool {
         let mut q = self.queue.lock().unwrap_or_else(|e| e.into_inner());
-        q.push_back(task);
+        let was_empty = q.is_empty();
+        q.extend(tasks.into_iter().map(|task| Queued { task, since }));
+        self.publish(&q);
+        was_empty
+    }
+
+    /// Publishes the queue's length and its front's age to the other workers; called with
+    /// the queue locked after each change.
+    fn publish(&self, q: &VecDeque<Queued>) {
+        self.front_since
+            .store(q.front().map_or(u64::MAX, |f| f.since), Ordering::Relaxed);
         self.queue_len.store(q.len(), Ordering::Release);
+    }
+
+    /// Whether the task at the front has waited [`STEAL_AGE`] at `now`.
+    fn front_is_ripe(&self, now: u64) -> bool {
+        self.queue_len.load(Ordering::Acquire) > 0 && self.ripe_in(now) == 0
+    }
+
+    /// In how many ticks the task at the front will have waited [`STEAL_AGE`] (0: it has);
+    /// the queue is non-empty.
+    fn ripe_in(&self, now: u64) -> u64 {
+        let waited = now.saturating_sub(self.front_since.load(Ordering::Relaxed));
+        steal_age_ticks().saturating_sub(waited)
     }
 }
 
@@ -383,12 +451,9 @@ impl Local {
             return;
         }
         let own = &self.shared.workers[self.index];
-        {
-            let mut q = own.queue.lock().unwrap_or_else(|e| e.into_inner());
-            q.extend(self.pending.drain(..));
-            own.queue_len.store(q.len(), Ordering::Release);
+        if own.push_all(self.pending.drain(..), crate::clock::ticks()) {
+            self.shared.after_push_into_empty();
         }
-        self.shared.notify_one();
     }
 }
 

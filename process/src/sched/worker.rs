@@ -2,9 +2,16 @@
 
 use std::sync::Arc;
 use std::sync::atomic::Ordering;
+use std::time::{Duration, Instant};
 
 use super::task::TaskRef;
-use super::{BUDGET, BUDGET_LEFT, HAS_PENDING, LOCAL, Local, MAX_NEXT_STREAK, Shared};
+use super::{
+    BUDGET, BUDGET_LEFT, HAS_PENDING, LOCAL, Local, MAX_NEXT_STREAK, Queued, STEAL_AGE, Shared,
+};
+use crate::clock::ticks;
+
+/// The longest a parked worker sleeps between looks at young work in other queues.
+const MAX_WATCH: Duration = Duration::from_millis(1);
 
 /// Every this many tasks a worker looks at the injection queue before its own work, so that
 /// wake-ups from outside (timers, other threads) are not starved by a busy worker.
@@ -26,6 +33,33 @@ struct State {
     streak: u32,
     /// Woken by `notify_one` and counted in `Shared::searching` until it finds a task.
     searching: bool,
+    /// The least it sleeps while other queues hold only young work: zero at first (it
+    /// sleeps until the oldest would be ripe), then from [`STEAL_AGE`] doubling up to
+    /// [`MAX_WATCH`] each time such a sleep ends with nothing to take (the busy worker got
+    /// to its work first: it keeps up). After a sleep, work comes only from the injection
+    /// queue or another worker's: taking some resets it.
+    backoff: Duration,
+    /// The last sleep ended by its timeout, and nothing was taken since.
+    timed_out: bool,
+}
+
+impl State {
+    /// Took a task from outside its own queue: the next sleep is a short one again.
+    fn found_work(&mut self) {
+        self.backoff = Duration::ZERO;
+        self.timed_out = false;
+    }
+}
+
+/// What a worker with nothing to do finds in the other queues.
+#[derive(PartialEq, Eq, Debug)]
+enum Look {
+    /// A task it may take: in the injection queue, or one that has waited [`STEAL_AGE`].
+    Ripe,
+    /// Tasks that have not waited long enough to be moved; the first will have in this
+    /// long.
+    Young(Duration),
+    Nothing,
 }
 
 /// Runs worker `index` until the scheduler stops.
@@ -46,6 +80,8 @@ pub(super) fn run(shared: Arc<Shared>, index: usize) {
         tick: 0,
         streak: 0,
         searching: false,
+        backoff: Duration::ZERO,
+        timed_out: false,
     };
     while !shared.shutdown.load(Ordering::Acquire) {
         match next_task(&shared, &mut state) {
@@ -53,7 +89,7 @@ pub(super) fn run(shared: Arc<Shared>, index: usize) {
                 if state.searching {
                     state.searching = false;
                     shared.searching.fetch_sub(1, Ordering::SeqCst);
-                    if has_waiting_work(&shared) {
+                    if look(&shared) == Look::Ripe {
                         shared.notify_one();
                     }
                 }
@@ -63,12 +99,14 @@ pub(super) fn run(shared: Arc<Shared>, index: usize) {
                     flush_pending();
                 }
                 if let Some(task) = requeue {
-                    shared.workers[index].push(task);
-                    shared.notify_one();
+                    if shared.workers[index].push_all(std::iter::once(task), ticks()) {
+                        shared.after_push_into_empty();
+                    }
                 }
             }
             None => {
-                if !spin_for_work(&shared, &mut state) {
+                // Back from a timed sleep with nothing to take: straight back to sleep.
+                if state.timed_out || !spin_for_work(&shared, &mut state) {
                     park(&shared, &mut state);
                 }
             }
@@ -81,12 +119,12 @@ pub(super) fn run(shared: Arc<Shared>, index: usize) {
 /// the injection queue, then other workers' queues.
 fn next_task(shared: &Shared, state: &mut State) -> Option<TaskRef> {
     state.tick = state.tick.wrapping_add(1);
+    let own = &shared.workers[state.index];
     if state.tick % INJECT_INTERVAL == 0 {
-        if let Some(task) = take_injected(shared, state.index) {
+        if let Some(task) = take_injected(shared, state) {
             return Some(task);
         }
     }
-    let own = &shared.workers[state.index];
     let serve_queue_first =
         state.streak >= MAX_NEXT_STREAK && own.queue_len.load(Ordering::Acquire) > 0;
     if !serve_queue_first {
@@ -104,10 +142,10 @@ fn next_task(shared: &Shared, state: &mut State) -> Option<TaskRef> {
     if let Some(task) = take_next() {
         return Some(task);
     }
-    if let Some(task) = take_injected(shared, state.index) {
+    if let Some(task) = take_injected(shared, state) {
         return Some(task);
     }
-    steal(shared, state.index)
+    steal(shared, state)
 }
 
 /// Moves the tasks that the last poll spawned to this worker's queue.
@@ -132,7 +170,8 @@ fn take_next() -> Option<TaskRef> {
 }
 
 /// Moves a batch from the injection queue to this worker; returns the first.
-fn take_injected(shared: &Shared, index: usize) -> Option<TaskRef> {
+fn take_injected(shared: &Shared, state: &mut State) -> Option<TaskRef> {
+    let index = state.index;
     if shared.inject_len.load(Ordering::Acquire) == 0 {
         return None;
     }
@@ -146,52 +185,66 @@ fn take_injected(shared: &Shared, index: usize) -> Option<TaskRef> {
         (first, batch)
     };
     if !batch.is_empty() {
-        let own = &shared.workers[index];
-        let mut q = own.queue.lock().unwrap_or_else(|e| e.into_inner());
-        q.extend(batch);
-        own.queue_len.store(q.len(), Ordering::Release);
+        // Work from outside may be taken by any worker at once, as in the injection queue.
+        shared.workers[index].push_all(batch, 0);
     }
+    state.found_work();
     Some(first)
 }
 
-/// Takes half of another worker's queue; returns the first of them.
-fn steal(shared: &Shared, index: usize) -> Option<TaskRef> {
-    let n = shared.workers.len();
+/// Takes half of another worker's queue, if its front has waited [`STEAL_AGE`]; returns
+/// the first of them.
+fn steal(shared: &Shared, state: &mut State) -> Option<TaskRef> {
+    let (n, index) = (shared.workers.len(), state.index);
+    let now = ticks();
     for offset in 1..n {
         let victim = &shared.workers[(index + offset) % n];
-        if victim.queue_len.load(Ordering::Acquire) == 0 {
+        if !victim.front_is_ripe(now) {
             continue;
         }
         // One queue lock at a time: never hold a victim's lock while taking our own.
-        let mut stolen: Vec<TaskRef> = {
+        let mut stolen: std::collections::VecDeque<Queued> = {
             let mut theirs = victim.queue.lock().unwrap_or_else(|e| e.into_inner());
             let take = theirs.len().div_ceil(2);
             let stolen = theirs.drain(..take).collect();
-            victim.queue_len.store(theirs.len(), Ordering::Release);
+            victim.publish(&theirs);
             stolen
         };
-        if stolen.is_empty() {
+        let Some(first) = stolen.pop_front() else {
             continue;
-        }
-        let first = stolen.remove(0);
+        };
         if !stolen.is_empty() {
             let own = &shared.workers[index];
             let mut mine = own.queue.lock().unwrap_or_else(|e| e.into_inner());
             mine.extend(stolen);
-            own.queue_len.store(mine.len(), Ordering::Release);
+            own.publish(&mine);
         }
-        return Some(first);
+        state.found_work();
+        return Some(first.task);
     }
     None
 }
 
-/// Whether any queue holds a task that could be stolen or taken.
-fn has_waiting_work(shared: &Shared) -> bool {
-    shared.inject_len.load(Ordering::SeqCst) > 0
-        || shared
-            .workers
-            .iter()
-            .any(|w| w.queue_len.load(Ordering::SeqCst) > 0)
+/// What the queues hold for an idle worker.
+fn look(shared: &Shared) -> Look {
+    if shared.inject_len.load(Ordering::SeqCst) > 0 {
+        return Look::Ripe;
+    }
+    let now = ticks();
+    let mut soonest: Option<u64> = None;
+    for w in shared.workers.iter() {
+        if w.queue_len.load(Ordering::SeqCst) > 0 {
+            let ripe_in = w.ripe_in(now);
+            if ripe_in == 0 {
+                return Look::Ripe;
+            }
+            soonest = Some(soonest.map_or(ripe_in, |s| s.min(ripe_in)));
+        }
+    }
+    match soonest {
+        Some(ticks) => Look::Young(crate::clock::duration_of(ticks)),
+        None => Look::Nothing,
+    }
 }
 
 /// Busy-waits a little for work before parking: a request that comes back within tens of
@@ -204,7 +257,7 @@ fn spin_for_work(shared: &Shared, state: &mut State) -> bool {
         shared.searching.fetch_add(1, Ordering::SeqCst);
     }
     for round in 0..SPIN_ROUNDS + YIELD_ROUNDS {
-        if has_waiting_work(shared) || shared.shutdown.load(Ordering::Relaxed) {
+        if look(shared) == Look::Ripe || shared.shutdown.load(Ordering::Relaxed) {
             return true;
         }
         if round < SPIN_ROUNDS {
@@ -219,18 +272,27 @@ fn spin_for_work(shared: &Shared, state: &mut State) -> bool {
     false
 }
 
-/// Parks until `notify_one` or the scheduler's stop wakes this worker.
+/// Parks until `notify_one` or the scheduler's stop wakes this worker; while other queues
+/// hold young work, only until the first of it is ripe (or for its backoff, if it keeps
+/// finding that the busy worker got there first), so that work a busy worker does not get
+/// to (a long poll holds it) is taken once it has waited long enough.
 fn park(shared: &Shared, state: &mut State) {
+    let slept_in_vain = std::mem::take(&mut state.timed_out);
     let slot = &shared.workers[state.index];
     slot.parked.store(true, Ordering::SeqCst);
     shared.idle.fetch_add(1, Ordering::SeqCst);
+    // Counted as sleeping until notified before the last look, so that a push into an
+    // empty queue after it is heard (see `Shared::after_push`).
+    shared.idle_untimed.fetch_add(1, Ordering::SeqCst);
     if state.searching {
         state.searching = false;
         shared.searching.fetch_sub(1, Ordering::SeqCst);
     }
     // The last look, after announcing ourselves idle: a task queued before a notifier could
     // see us idle is found here (see `Shared::notify_one`).
-    if has_waiting_work(shared) || shared.shutdown.load(Ordering::SeqCst) {
+    let found = look(shared);
+    if found == Look::Ripe || shared.shutdown.load(Ordering::SeqCst) {
+        shared.idle_untimed.fetch_sub(1, Ordering::SeqCst);
         if slot
             .parked
             .compare_exchange(true, false, Ordering::SeqCst, Ordering::SeqCst)
@@ -243,10 +305,42 @@ fn park(shared: &Shared, state: &mut State) {
         }
         return;
     }
+    let until = if let Look::Young(ripe_in) = found {
+        shared.idle_untimed.fetch_sub(1, Ordering::SeqCst);
+        if slept_in_vain {
+            state.backoff = (state.backoff * 2).clamp(STEAL_AGE, MAX_WATCH);
+        }
+        Some(Instant::now() + ripe_in.max(state.backoff))
+    } else {
+        None
+    };
     while slot.parked.load(Ordering::SeqCst) && !shared.shutdown.load(Ordering::SeqCst) {
-        std::thread::park();
+        match until {
+            None => std::thread::park(),
+            Some(until) => {
+                let left = until.saturating_duration_since(Instant::now());
+                if left.is_zero() {
+                    break;
+                }
+                std::thread::park_timeout(left);
+            }
+        }
     }
-    if !shared.shutdown.load(Ordering::SeqCst) {
+    if until.is_none() {
+        shared.idle_untimed.fetch_sub(1, Ordering::SeqCst);
+    }
+    if shared.shutdown.load(Ordering::SeqCst) {
+        return;
+    }
+    if slot
+        .parked
+        .compare_exchange(true, false, Ordering::SeqCst, Ordering::SeqCst)
+        .is_ok()
+    {
+        // Our own timeout: nobody counted us as searching.
+        shared.idle.fetch_sub(1, Ordering::SeqCst);
+        state.timed_out = true;
+    } else {
         // `notify_one` cleared our flag, took us off `idle` and counted us as searching.
         state.searching = true;
     }
@@ -265,8 +359,8 @@ fn drain(shared: &Shared, index: usize) {
         .unwrap_or_else(|e| e.into_inner())
         .drain(..)
         .collect();
-    for task in own {
-        task.cancel();
+    for queued in own {
+        queued.task.cancel();
     }
     let injected: Vec<_> = shared
         .inject
@@ -285,8 +379,70 @@ impl super::WorkerSlot {
             return None;
         }
         let mut q = self.queue.lock().unwrap_or_else(|e| e.into_inner());
-        let task = q.pop_front();
-        self.queue_len.store(q.len(), Ordering::Release);
-        task
+        let queued = q.pop_front();
+        self.publish(&q);
+        queued.map(|queued| queued.task)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::super::task::Task;
+    use super::*;
+
+    fn tasks(shared: &Arc<Shared>, n: usize) -> Vec<TaskRef> {
+        (0..n)
+            .map(|_| Task::new(Arc::clone(shared), async {}) as TaskRef)
+            .collect()
+    }
+
+    fn worker(index: usize) -> State {
+        State {
+            index,
+            tick: 0,
+            streak: 0,
+            searching: false,
+            backoff: Duration::ZERO,
+            timed_out: false,
+        }
+    }
+
+    fn queued(shared: &Shared, index: usize) -> usize {
+        shared.workers[index].queue_len.load(Ordering::SeqCst)
+    }
+
+    fn cancel_all(shared: &Shared) {
+        for slot in shared.workers.iter() {
+            for queued in slot.queue.lock().unwrap().drain(..) {
+                queued.task.cancel();
+            }
+        }
+    }
+
+    /// An idle worker leaves alone the work a busy worker queued less than [`STEAL_AGE`] ago
+    /// (that worker will get to it sooner than moving it would take), and takes half of the
+    /// work that has waited longer.
+    #[test]
+    fn only_work_that_has_waited_is_stolen() {
+        let rt = tokio::runtime::Builder::new_current_thread()
+            .build()
+            .unwrap();
+        let shared = Arc::new(Shared::new(rt.handle().clone(), 2));
+        let mut thief = worker(1);
+        assert!(look(&shared) == Look::Nothing);
+        // Stamped a second ahead: young however long this thread is descheduled meanwhile.
+        let young = ticks() + crate::clock::ticks_in(Duration::from_secs(1));
+        shared.workers[0].push_all(tasks(&shared, 4), young);
+        assert!(matches!(look(&shared), Look::Young(_)));
+        assert!(steal(&shared, &mut thief).is_none());
+        assert_eq!(queued(&shared, 0), 4);
+
+        cancel_all(&shared);
+        // Stamped at the counter's start: long ripe.
+        shared.workers[0].push_all(tasks(&shared, 4), 0);
+        assert!(look(&shared) == Look::Ripe);
+        assert!(steal(&shared, &mut thief).is_some());
+        assert_eq!((queued(&shared, 0), queued(&shared, 1)), (2, 1));
+        cancel_all(&shared);
     }
 }
