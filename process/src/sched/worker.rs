@@ -44,6 +44,18 @@ struct State {
 }
 
 impl State {
+    /// A worker that has not run yet.
+    fn new(index: usize) -> State {
+        State {
+            index,
+            tick: 0,
+            streak: 0,
+            searching: false,
+            backoff: Duration::ZERO,
+            timed_out: false,
+        }
+    }
+
     /// Took a task from outside its own queue: the next sleep is a short one again.
     fn found_work(&mut self) {
         self.backoff = Duration::ZERO;
@@ -75,14 +87,7 @@ pub(super) fn run(shared: Arc<Shared>, index: usize) {
         pending: Vec::with_capacity(super::SPAWN_BATCH),
         blocking: false,
     }));
-    let mut state = State {
-        index,
-        tick: 0,
-        streak: 0,
-        searching: false,
-        backoff: Duration::ZERO,
-        timed_out: false,
-    };
+    let mut state = State::new(index);
     while !shared.shutdown.load(Ordering::Acquire) {
         match next_task(&shared, &mut state) {
             Some(task) => {
@@ -396,17 +401,6 @@ mod tests {
             .collect()
     }
 
-    fn worker(index: usize) -> State {
-        State {
-            index,
-            tick: 0,
-            streak: 0,
-            searching: false,
-            backoff: Duration::ZERO,
-            timed_out: false,
-        }
-    }
-
     fn queued(shared: &Shared, index: usize) -> usize {
         shared.workers[index].queue_len.load(Ordering::SeqCst)
     }
@@ -428,7 +422,7 @@ mod tests {
             .build()
             .unwrap();
         let shared = Arc::new(Shared::new(rt.handle().clone(), 2));
-        let mut thief = worker(1);
+        let mut thief = State::new(1);
         assert!(look(&shared) == Look::Nothing);
         // Stamped a second ahead: young however long this thread is descheduled meanwhile.
         let young = ticks() + crate::clock::ticks_in(Duration::from_secs(1));
