@@ -9,7 +9,7 @@ use std::future::Future;
 use std::panic::{AssertUnwindSafe, catch_unwind};
 use std::pin::Pin;
 use std::sync::atomic::{AtomicBool, AtomicU8, Ordering};
-use std::sync::{Arc, Mutex, MutexGuard};
+use std::sync::{Arc, Mutex};
 use std::task::{Context, Poll};
 
 use futures::task::{ArcWake, waker_ref};
@@ -130,17 +130,33 @@ impl<F: Future<Output = ()> + Send + 'static> Runnable for Task<F> {
     }
 }
 
-/// The task's future slot, pinned where it lies. Only a task's own future slot, locked, may
-/// be passed here.
-fn pinned<'a, F>(slot: &'a mut MutexGuard<'_, Option<F>>) -> Pin<&'a mut Option<F>> {
+/// The task's future slot, pinned where it lies. Only a task's own future slot (locked, or
+/// reached through `&mut Task` in its `Drop`) may be passed here.
+fn pinned<F>(slot: &mut Option<F>) -> Pin<&mut Option<F>> {
     // SAFETY: the slot is the `future` field of a `Task`, which lives only inside its `Arc`
     // allocation and so never moves. Nothing moves the future out: the mutex is never taken
-    // apart (no `into_inner`, no `get_mut`), and the slot is only ever changed through this
-    // pinned reference (`set(None)` drops the future in place). Dropping the last `Arc` drops
-    // the future in place too.
+    // apart (no `into_inner`; `get_mut` only in `Task`'s `Drop`, which runs while the task is
+    // still in its allocation and passes the slot straight here), and the slot is only ever
+    // changed through this pinned reference (`set(None)` drops the future in place).
     #[allow(unsafe_code)]
     unsafe {
-        Pin::new_unchecked(&mut **slot)
+        Pin::new_unchecked(slot)
+    }
+}
+
+impl<F> Drop for Task<F> {
+    /// A future still here belongs to a process that never finished and that no worker
+    /// cancelled: the last waker holding it went some other way (with the runtime's timers,
+    /// or with the mailboxes the node closes at shutdown), on whatever thread dropped it. Its
+    /// destructors may panic; that must end nothing but this drop.
+    fn drop(&mut self) {
+        // `&mut self`: no lock to take (a finished process's task, the common case, costs
+        // one check).
+        let future = self.future.get_mut().unwrap_or_else(|e| e.into_inner());
+        if future.is_some() {
+            let mut slot = pinned(future);
+            let _ = catch_unwind(AssertUnwindSafe(|| slot.set(None)));
+        }
     }
 }
 
