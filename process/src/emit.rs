@@ -6,7 +6,7 @@ use std::time::Duration;
 
 use beamish_telemetry::Value;
 use beamish_telemetry::events::process::{
-    CALL_TIMEOUT, DOWN, EXIT_SIGNAL, EXITED, MAILBOX_LONG, SPAWNED,
+    CALL_TIMEOUT, DOWN, EXIT_SIGNAL, EXITED, LONG_POLL, MAILBOX_LONG, SPAWNED,
 };
 
 use crate::cell::Kind;
@@ -154,4 +154,17 @@ fn mailbox_long_cold(node: &Node, pid: Pid, len: usize) {
         &[("length", len.into())],
         &[("pid", pid.into()), ("threshold", len.into())],
     );
+}
+
+/// After a poll of `pid` that the scheduler's monitor found too long: it ran at least `ran`.
+#[cold]
+#[inline(never)]
+pub(crate) fn long_poll(node: &Node, pid: Pid, ran: Duration) {
+    if node.telemetry().enabled(&LONG_POLL) {
+        node.telemetry().emit(
+            &LONG_POLL,
+            &[("duration", ran.into())],
+            &[("pid", pid.into())],
+        );
+    }
 }

@@ -41,6 +41,13 @@ pub struct NodeConfig {
     /// Where the node's processes run: beamish's own worker threads or tokio tasks on the
     /// runtime the node starts in ([`Executor::Auto`] by default).
     pub executor: Executor,
+    /// On beamish's workers, how many relief worker threads the node may start beyond its
+    /// own while processes hold workers in long polls (a computation without an `.await`):
+    /// a worker stuck in one poll for a few milliseconds, while work waits, hands its role
+    /// to a relief worker, so that one process's long poll never holds up the others (see
+    /// `ARCHITECTURE.md`, "Scheduling"). Relief threads are started only when needed and
+    /// kept parked for reuse. 0 turns relief off. Default 64.
+    pub max_relief_workers: usize,
 }
 
 /// Where a node's processes run.
@@ -78,6 +85,7 @@ impl Default for NodeConfig {
             telemetry: Telemetry::new(),
             mailbox_alert: None,
             executor: Executor::default(),
+            max_relief_workers: crate::sched::DEFAULT_MAX_RELIEF,
         }
     }
 }
@@ -161,7 +169,7 @@ impl Node {
         let sched = match executor {
             Executor::Auto => unreachable!("resolved above"),
             Executor::Workers(n) => Some(
-                crate::sched::Scheduler::start(rt.clone(), n)
+                crate::sched::Scheduler::start(rt.clone(), n, config.max_relief_workers)
                     .map_err(|e| NodeError::Workers(e.to_string()))?,
             ),
             Executor::Tokio => None,
@@ -197,6 +205,14 @@ impl Node {
             sched.on_runtime_shutdown(Box::new(move || {
                 if let Some(inner) = weak.upgrade() {
                     (Node { inner }).release_processes();
+                }
+            }));
+            let weak = Arc::downgrade(&node.inner);
+            sched.on_long_poll(Box::new(move |ran| {
+                if let (Some(inner), Some(pid)) =
+                    (weak.upgrade(), crate::process::last_polled_pid())
+                {
+                    crate::emit::long_poll(&Node { inner }, pid, ran);
                 }
             }));
         }
@@ -254,6 +270,12 @@ impl Node {
             Some(s) => s.workers(),
             None => self.inner.rt.metrics().num_workers().max(1),
         }
+    }
+
+    /// Relief worker threads this node has started so far, running or parked as spares (at
+    /// most [`NodeConfig::max_relief_workers`]; always 0 off beamish's workers).
+    pub fn relief_workers(&self) -> usize {
+        self.inner.sched.as_ref().map_or(0, |s| s.relief_threads())
     }
 
     /// Live processes on this node.

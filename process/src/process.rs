@@ -22,6 +22,14 @@ use crate::signal::{ExitAction, Message, Signal, Watcher, exit_action};
 
 thread_local! {
     static CURRENT: StdCell<Option<Pid>> = const { StdCell::new(None) };
+    /// The process this thread polled last: kept after the poll, for the scheduler's report
+    /// of a poll that ran too long.
+    static LAST_POLLED: StdCell<Option<Pid>> = const { StdCell::new(None) };
+}
+
+/// The process whose poll ended last on this thread.
+pub(crate) fn last_polled_pid() -> Option<Pid> {
+    LAST_POLLED.get()
 }
 
 /// The pid of the process whose code is running on this thread, if any.
@@ -34,6 +42,7 @@ struct CurrentGuard(Option<Pid>);
 
 impl CurrentGuard {
     fn enter(pid: Pid) -> CurrentGuard {
+        LAST_POLLED.set(Some(pid));
         CurrentGuard(CURRENT.with(|c| c.replace(Some(pid))))
     }
 }

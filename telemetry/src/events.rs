@@ -57,6 +57,13 @@ pub mod process {
     /// every message above it. Measurements: `length` (queued data messages). Metadata: `pid`
     /// (the receiver), `threshold`.
     pub const MAILBOX_LONG: EventName = EventName::new(&["beamish", "process", "mailbox_long"]);
+
+    /// A process's poll held its worker thread for a long time (the BEAM's `long_schedule`
+    /// system monitor): on beamish's workers, a poll the scheduler's monitor found still
+    /// running after 2 ms, emitted by the process's worker right after the poll.
+    /// Measurements: `duration` (ns; at least this long, and at most about a millisecond
+    /// longer). Metadata: `pid`.
+    pub const LONG_POLL: EventName = EventName::new(&["beamish", "process", "long_poll"]);
 }
 
 /// Events of supervisors, static and dynamic (`beamish-supervisor`). All are emitted by the
@@ -145,5 +152,6 @@ pub static NOTABLE: &[crate::EventName] = &[
     supervisor::SHUTDOWN_ERROR,
     process::CALL_TIMEOUT,
     process::MAILBOX_LONG,
+    process::LONG_POLL,
     telemetry::HANDLER_FAILURE,
 ];

@@ -29,13 +29,14 @@
 //! a worker serves its `next` slot at most [`MAX_NEXT_STREAK`] times in a row while its queue
 //! holds others.
 
+mod monitor;
 mod task;
 mod worker;
 
 use std::cell::{Cell, RefCell};
 use std::collections::VecDeque;
 use std::future::Future;
-use std::sync::atomic::{AtomicBool, AtomicU64, AtomicUsize, Ordering};
+use std::sync::atomic::{AtomicBool, AtomicU32, AtomicU64, AtomicUsize, Ordering};
 use std::sync::{Arc, Mutex, OnceLock};
 use std::task::{Context, Poll};
 use std::thread::Thread;
@@ -73,9 +74,24 @@ struct Queued {
     since: u64,
 }
 
+/// Relief workers a node may start beyond its own, by default (see [`monitor`]).
+pub(crate) const DEFAULT_MAX_RELIEF: usize = 64;
+
 /// The worker threads of one node, shared by its handles and its tasks.
 pub(crate) struct Shared {
+    /// Every slot a worker thread may take: the node's own `core` workers first, then room
+    /// for relief workers. Only the first `in_use` have ever had a thread.
     workers: Box<[WorkerSlot]>,
+    /// The node's own number of workers: how many threads should be running processes at
+    /// once.
+    core: usize,
+    /// Slots that have (or had) a thread: what loops over the workers look at.
+    in_use: AtomicUsize,
+    /// Who is running, stuck or spare (see [`monitor`]); taken only off the hot path.
+    relief: Mutex<Relief>,
+    /// Called by a worker after a poll the monitor found too long, with how long it ran at
+    /// least (set by the node: it emits `beamish.process.long_poll`).
+    on_long_poll: OnceLock<Box<dyn Fn(std::time::Duration) + Send + Sync>>,
     /// Tasks scheduled from outside the workers.
     inject: Mutex<VecDeque<TaskRef>>,
     /// Called once when the runtime the workers run in shuts down (the node drops its waiting
@@ -107,7 +123,37 @@ struct WorkerSlot {
     front_since: AtomicU64,
     /// Set by the worker before it parks, cleared by whoever wakes it.
     parked: AtomicBool,
+    /// A relief worker with nothing to relieve: parked until the monitor needs it again;
+    /// `notify_one` leaves it alone.
+    spare: AtomicBool,
     thread: OnceLock<Thread>,
+    /// What the monitor reads, on a line of its own: written by the worker around every
+    /// poll, so that thieves reading the queue's length never miss on it.
+    watched: Watched,
+}
+
+/// A worker's poll counter and the monitor's finding, on a cache line of their own.
+#[repr(align(64))]
+struct Watched {
+    /// Odd while the worker polls a task, even between polls; one plain store before and
+    /// one after each poll. The monitor finds a long poll by seeing the same odd value twice.
+    polls: AtomicU32,
+    /// The odd `polls` value of a poll the monitor found too long (and counted as stuck),
+    /// 0 if none: the worker settles it after the poll.
+    long_poll: AtomicU32,
+    /// When the monitor first saw that poll ([`crate::clock::ticks`]).
+    long_since: AtomicU64,
+}
+
+/// The monitor's and the workers' shared account of who runs processes.
+struct Relief {
+    /// Slots whose thread runs the worker loop (spares excluded): the core workers and the
+    /// relief workers started for stuck ones.
+    active: usize,
+    /// Of those, the ones the monitor found in a long poll, not yet back from it.
+    stuck: usize,
+    /// Parked relief workers, ready to be woken before a new thread is started.
+    spares: Vec<usize>,
 }
 
 /// The scheduler handle a node keeps.
@@ -142,17 +188,19 @@ impl Drop for Scheduler {
 }
 
 impl Scheduler {
-    /// Starts `workers` threads inside the tokio runtime `rt`.
-    pub(crate) fn start(rt: tokio::runtime::Handle, workers: usize) -> std::io::Result<Scheduler> {
+    /// Starts `workers` threads inside the tokio runtime `rt`, and the monitor that starts
+    /// up to `max_relief` more while some of them are stuck in long polls.
+    pub(crate) fn start(
+        rt: tokio::runtime::Handle,
+        workers: usize,
+        max_relief: usize,
+    ) -> std::io::Result<Scheduler> {
         let workers = workers.max(1);
-        let shared = Arc::new(Shared::new(rt.clone(), workers));
+        let shared = Arc::new(Shared::new(rt.clone(), workers, max_relief));
         for index in 0..workers {
-            let for_worker = Arc::clone(&shared);
-            let thread = std::thread::Builder::new()
-                .name(format!("beamish-worker-{index}"))
-                .spawn(move || worker::run(for_worker, index))?;
-            let _ = shared.workers[index].thread.set(thread.thread().clone());
+            shared.start_worker(index)?;
         }
+        monitor::start(Arc::clone(&shared))?;
         // The guard lives as long as the runtime: dropping the runtime drops its tasks.
         let guard = StopOnDrop(Arc::clone(&shared));
         rt.spawn(async move {
@@ -172,9 +220,20 @@ impl Scheduler {
             .unwrap_or_else(|e| e.into_inner()) = Some(release);
     }
 
-    /// The number of worker threads.
+    /// The number of worker threads (relief workers not counted).
     pub(crate) fn workers(&self) -> usize {
-        self.shared.workers.len()
+        self.shared.core
+    }
+
+    /// Sets what a worker does after a poll that ran too long: `f` gets how long it ran at
+    /// least, on the worker's thread, right after the poll.
+    pub(crate) fn on_long_poll(&self, f: Box<dyn Fn(std::time::Duration) + Send + Sync>) {
+        let _ = self.shared.on_long_poll.set(f);
+    }
+
+    /// Relief threads started so far (spares included).
+    pub(crate) fn relief_threads(&self) -> usize {
+        self.shared.in_use.load(Ordering::Acquire) - self.shared.core
     }
 
     /// Runs `future` as a new task.
@@ -184,18 +243,33 @@ impl Scheduler {
 }
 
 impl Shared {
-    /// The state of `workers` workers, before their threads start.
-    fn new(rt: tokio::runtime::Handle, workers: usize) -> Shared {
+    /// The state of `workers` workers and room for `max_relief` more, before their threads
+    /// start.
+    fn new(rt: tokio::runtime::Handle, workers: usize, max_relief: usize) -> Shared {
         Shared {
-            workers: (0..workers)
+            workers: (0..workers + max_relief)
                 .map(|_| WorkerSlot {
                     queue: Mutex::new(VecDeque::new()),
                     queue_len: AtomicUsize::new(0),
                     front_since: AtomicU64::new(u64::MAX),
                     parked: AtomicBool::new(false),
+                    spare: AtomicBool::new(false),
                     thread: OnceLock::new(),
+                    watched: Watched {
+                        polls: AtomicU32::new(0),
+                        long_poll: AtomicU32::new(0),
+                        long_since: AtomicU64::new(0),
+                    },
                 })
                 .collect(),
+            core: workers,
+            in_use: AtomicUsize::new(workers),
+            relief: Mutex::new(Relief {
+                active: workers,
+                stuck: 0,
+                spares: Vec::new(),
+            }),
+            on_long_poll: OnceLock::new(),
             inject: Mutex::new(VecDeque::new()),
             on_runtime_shutdown: Mutex::new(None),
             inject_len: AtomicUsize::new(0),
@@ -207,6 +281,21 @@ impl Shared {
         }
     }
 
+    /// Starts the thread of slot `index`.
+    fn start_worker(self: &Arc<Self>, index: usize) -> std::io::Result<()> {
+        let for_worker = Arc::clone(self);
+        let thread = std::thread::Builder::new()
+            .name(format!("beamish-worker-{index}"))
+            .spawn(move || worker::run(for_worker, index))?;
+        let _ = self.workers[index].thread.set(thread.thread().clone());
+        Ok(())
+    }
+
+    /// The slots that have (or had) a thread.
+    fn slots(&self) -> &[WorkerSlot] {
+        &self.workers[..self.in_use.load(Ordering::Acquire)]
+    }
+
     /// Asks every worker to stop, and wakes them.
     fn stop(&self) {
         self.shutdown.store(true, Ordering::SeqCst);
@@ -216,6 +305,17 @@ impl Shared {
                 t.unpark();
             }
         }
+    }
+
+    /// Queues tasks a worker hands off (it blocks, or retires) where every worker finds
+    /// them, and wakes one.
+    fn inject_all(&self, tasks: Vec<TaskRef>) {
+        if !tasks.is_empty() {
+            let mut inject = self.inject.lock().unwrap_or_else(|e| e.into_inner());
+            inject.extend(tasks);
+            self.inject_len.store(inject.len(), Ordering::Release);
+        }
+        self.notify_one();
     }
 
     /// Queues a task from outside the workers.
@@ -262,7 +362,7 @@ impl Shared {
         if self.idle.load(Ordering::SeqCst) == 0 || self.searching.load(Ordering::SeqCst) > 0 {
             return;
         }
-        for slot in self.workers.iter() {
+        for slot in self.slots() {
             if slot.parked.load(Ordering::SeqCst)
                 && slot
                     .parked
@@ -367,26 +467,12 @@ pub fn block_in_place<R>(f: impl FnOnce() -> R) -> R {
     let handed_off = LOCAL.with_borrow_mut(|local| {
         let local = local.as_mut()?;
         local.blocking = true;
-        let mut tasks: Vec<TaskRef> = local.next.take().into_iter().collect();
-        tasks.append(&mut local.pending);
-        HAS_PENDING.set(false);
-        let own = &local.shared.workers[local.index];
-        {
-            let mut q = own.queue.lock().unwrap_or_else(|e| e.into_inner());
-            tasks.extend(q.drain(..).map(|queued| queued.task));
-            own.publish(&q);
-        }
-        Some((Arc::clone(&local.shared), tasks))
+        Some((Arc::clone(&local.shared), local.take_all()))
     });
     let Some((shared, tasks)) = handed_off else {
         return tokio::task::block_in_place(f);
     };
-    if !tasks.is_empty() {
-        let mut inject = shared.inject.lock().unwrap_or_else(|e| e.into_inner());
-        inject.extend(tasks);
-        shared.inject_len.store(inject.len(), Ordering::Release);
-    }
-    shared.notify_one();
+    shared.inject_all(tasks);
     struct Unblock;
     impl Drop for Unblock {
         fn drop(&mut self) {
@@ -433,6 +519,19 @@ impl WorkerSlot {
 }
 
 impl Local {
+    /// Takes every task this worker holds: the one it would run next (which no other worker
+    /// may otherwise take), the displaced ones and its queue.
+    fn take_all(&mut self) -> Vec<TaskRef> {
+        let mut tasks: Vec<TaskRef> = self.next.take().into_iter().collect();
+        tasks.append(&mut self.pending);
+        HAS_PENDING.set(false);
+        let own = &self.shared.workers[self.index];
+        let mut q = own.queue.lock().unwrap_or_else(|e| e.into_inner());
+        tasks.extend(q.drain(..).map(|queued| queued.task));
+        own.publish(&q);
+        tasks
+    }
+
     /// Whether this worker has a task to run other than the one being polled.
     fn has_work(&self) -> bool {
         self.next.is_some()

@@ -41,6 +41,8 @@ struct State {
     backoff: Duration,
     /// The last sleep ended by its timeout, and nothing was taken since.
     timed_out: bool,
+    /// Polls begun and ended, published in `Watched::polls`: odd while polling.
+    polls: u32,
 }
 
 impl State {
@@ -53,6 +55,7 @@ impl State {
             searching: false,
             backoff: Duration::ZERO,
             timed_out: false,
+            polls: 0,
         }
     }
 
@@ -88,6 +91,7 @@ pub(super) fn run(shared: Arc<Shared>, index: usize) {
         blocking: false,
     }));
     let mut state = State::new(index);
+    let watched = &shared.workers[index].watched;
     while !shared.shutdown.load(Ordering::Acquire) {
         match next_task(&shared, &mut state) {
             Some(task) => {
@@ -99,7 +103,11 @@ pub(super) fn run(shared: Arc<Shared>, index: usize) {
                     }
                 }
                 BUDGET_LEFT.set(Some(BUDGET));
+                state.polls = state.polls.wrapping_add(1);
+                watched.polls.store(state.polls, Ordering::Relaxed);
                 let requeue = task.run();
+                state.polls = state.polls.wrapping_add(1);
+                watched.polls.store(state.polls, Ordering::Relaxed);
                 if HAS_PENDING.get() {
                     flush_pending();
                 }
@@ -108,6 +116,13 @@ pub(super) fn run(shared: Arc<Shared>, index: usize) {
                         shared.after_push_into_empty();
                     }
                 }
+                if watched.long_poll.load(Ordering::Relaxed) != 0 {
+                    settle_long_poll(&shared, &mut state);
+                }
+            }
+            None if watched.long_poll.load(Ordering::Relaxed) != 0 => {
+                // Marked as the last poll ended: settle it before parking.
+                settle_long_poll(&shared, &mut state);
             }
             None => {
                 // Back from a timed sleep with nothing to take: straight back to sleep.
@@ -136,6 +151,14 @@ fn next_task(shared: &Shared, state: &mut State) -> Option<TaskRef> {
         if let Some(task) = take_next() {
             state.streak += 1;
             return Some(task);
+        }
+    }
+    if serve_queue_first {
+        // The `next` task goes first in the queue, where it runs after the task taken
+        // now, as it would have from `next`, and where another worker can take it should
+        // that task's poll be a long one.
+        if let Some(next) = take_next() {
+            own.push_front(next, ticks());
         }
     }
     state.streak = 0;
@@ -184,7 +207,7 @@ fn take_injected(shared: &Shared, state: &mut State) -> Option<TaskRef> {
     let (first, batch): (TaskRef, Vec<TaskRef>) = {
         let mut inject = shared.inject.lock().unwrap_or_else(|e| e.into_inner());
         let first = inject.pop_front()?;
-        let share = (inject.len() / shared.workers.len()).min(INJECT_BATCH);
+        let share = (inject.len() / shared.core).min(INJECT_BATCH);
         let batch = inject.drain(..share).collect();
         shared.inject_len.store(inject.len(), Ordering::Release);
         (first, batch)
@@ -200,7 +223,7 @@ fn take_injected(shared: &Shared, state: &mut State) -> Option<TaskRef> {
 /// Takes half of another worker's queue, if its front has waited [`STEAL_AGE`]; returns
 /// the first of them.
 fn steal(shared: &Shared, state: &mut State) -> Option<TaskRef> {
-    let (n, index) = (shared.workers.len(), state.index);
+    let (n, index) = (shared.slots().len(), state.index);
     let now = ticks();
     for offset in 1..n {
         let victim = &shared.workers[(index + offset) % n];
@@ -237,7 +260,7 @@ fn look(shared: &Shared) -> Look {
     }
     let now = ticks();
     let mut soonest: Option<u64> = None;
-    for w in shared.workers.iter() {
+    for w in shared.slots() {
         if w.queue_len.load(Ordering::SeqCst) > 0 {
             let ripe_in = w.ripe_in(now);
             if ripe_in == 0 {
@@ -351,6 +374,54 @@ fn park(shared: &Shared, state: &mut State) {
     }
 }
 
+/// After a poll the monitor marked as long (or as the previous one ended): reports it if it
+/// was this poll, and takes this worker off the stuck count. If the relief workers started
+/// meanwhile make one worker too many, this one retires: it hands its tasks to the others
+/// and parks as a spare until the monitor needs it again.
+fn settle_long_poll(shared: &Arc<Shared>, state: &mut State) {
+    let index = state.index;
+    let slot = &shared.workers[index];
+    let (ran, retire) = {
+        let mut relief = shared.relief.lock().unwrap_or_else(|e| e.into_inner());
+        let marked = slot.watched.long_poll.swap(0, Ordering::AcqRel);
+        if marked == 0 {
+            return;
+        }
+        relief.stuck -= 1;
+        let ran = (marked == state.polls.wrapping_sub(1)).then(|| {
+            let since = slot.watched.long_since.load(Ordering::Relaxed);
+            crate::clock::duration_of(ticks().saturating_sub(since))
+        });
+        let retire = relief.active - relief.stuck > shared.core;
+        if retire {
+            relief.active -= 1;
+            slot.spare.store(true, Ordering::SeqCst);
+            relief.spares.push(index);
+        }
+        (ran, retire)
+    };
+    if let (Some(ran), Some(report)) = (ran, shared.on_long_poll.get()) {
+        report(ran);
+    }
+    if !retire {
+        return;
+    }
+    let tasks = LOCAL.with_borrow_mut(|local| {
+        local
+            .as_mut()
+            .expect("a worker thread has its local state")
+            .take_all()
+    });
+    shared.inject_all(tasks);
+    while slot.spare.load(Ordering::SeqCst) && !shared.shutdown.load(Ordering::SeqCst) {
+        std::thread::park();
+    }
+    *state = State {
+        polls: state.polls,
+        ..State::new(index)
+    };
+}
+
 /// At shutdown: drops this worker's tasks and whatever is left in the injection queue.
 fn drain(shared: &Shared, index: usize) {
     if let Some(local) = LOCAL.with_borrow_mut(Option::take) {
@@ -379,6 +450,13 @@ fn drain(shared: &Shared, index: usize) {
 }
 
 impl super::WorkerSlot {
+    /// Queues a task at the front, stamped `since`.
+    fn push_front(&self, task: TaskRef, since: u64) {
+        let mut q = self.queue.lock().unwrap_or_else(|e| e.into_inner());
+        q.push_front(Queued { task, since });
+        self.publish(&q);
+    }
+
     fn pop(&self) -> Option<TaskRef> {
         if self.queue_len.load(Ordering::Acquire) == 0 {
             return None;
@@ -421,7 +499,7 @@ mod tests {
         let rt = tokio::runtime::Builder::new_current_thread()
             .build()
             .unwrap();
-        let shared = Arc::new(Shared::new(rt.handle().clone(), 2));
+        let shared = Arc::new(Shared::new(rt.handle().clone(), 2, 0));
         let mut thief = State::new(1);
         assert!(look(&shared) == Look::Nothing);
         // Stamped a second ahead: young however long this thread is descheduled meanwhile.
