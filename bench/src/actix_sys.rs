@@ -22,13 +22,17 @@ pub(crate) async fn run(w: Workload) -> Outcome {
         Workload::Ring { nodes, hops } => ring(nodes, hops).await.outcome(),
         Workload::Skynet { leaves } => skynet(leaves).await.outcome(),
         Workload::Call { callers, total } => call(callers, total).await.outcome(),
+        // Its calls come from tokio tasks (actix: tasks on its arbiter) anyway.
+        Workload::OutCall { callers, total } => call(callers, total).await.outcome_as("outcall"),
         Workload::Fanout { subs, msgs } => fanout(subs, msgs).await.outcome(),
         Workload::SupRestart { .. }
         | Workload::SupLoop { .. }
         | Workload::Observe { .. }
         | Workload::PubSub { .. }
         | Workload::Registry { .. }
-        | Workload::Emit { .. } => {
+        | Workload::Emit { .. }
+        | Workload::MainCall { .. }
+        | Workload::Fairness { .. } => {
             unreachable!("main runs only the workloads a system implements")
         }
     }

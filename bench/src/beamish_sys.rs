@@ -7,7 +7,7 @@
 
 use std::future::Future;
 use std::pin::Pin;
-use std::sync::atomic::{AtomicU64, AtomicUsize, Ordering};
+use std::sync::atomic::{AtomicBool, AtomicU64, AtomicUsize, Ordering};
 use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
@@ -21,8 +21,9 @@ use beamish_telemetry::events::process::SPAWNED;
 use tokio::sync::{mpsc, oneshot};
 
 use crate::common::{
-    CallRun, EmitRun, FanoutRun, Latch, ObserveRun, Outcome, PingPongRun, RegistryRun, RingRun,
-    SkynetRun, SpawnRun, SubStats, SupLoopRun, SupRestartRun, Workload, rss_bytes,
+    CallRun, EmitRun, FairnessRun, FanoutRun, HOG_CHUNK, HOG_CHUNKS, Latch, ObserveRun, Outcome,
+    PingPongRun, RegistryRun, RingRun, SkynetRun, SpawnRun, SubStats, SupLoopRun, SupRestartRun,
+    Workload, compute_for, rss_bytes,
 };
 
 /// Asks a ring node, subscriber or ponger to report its own count, and then to stop. Like the raw-tokio side,
@@ -41,8 +42,18 @@ pub(crate) async fn run(w: Workload) -> Outcome {
         ..NodeConfig::default()
     })
     .expect("inside a tokio runtime");
-    if let Workload::Emit { n } = w {
-        return emit(&node, n).outcome();
+    match w {
+        Workload::Emit { n } => return emit(&node, n).outcome(),
+        // Called from tokio code, not from a process: the driver is the tokio task (or, for
+        // maincall, the `block_on` body) that `main` runs this in.
+        Workload::OutCall { callers, total } => {
+            return outcall(&node, callers, total).await.outcome_as("outcall");
+        }
+        Workload::MainCall { total } => {
+            return maincall(&node, total).await.outcome_as("maincall");
+        }
+        Workload::Fairness { hogs } => return fairness(&node, hogs).await.outcome(),
+        _ => {}
     }
     // The driver is a process, as on the BEAM (`beamish_bench.erl` spawns one): what it
     // spawns, sends and calls starts on a worker, where an application's processes would.
@@ -74,6 +85,9 @@ async fn drive(node: Node, w: Workload) -> Outcome {
             rounds,
         } => registry(node, procs, partitions, rounds).await.outcome(),
         Workload::Emit { n } => emit(node, n).outcome(),
+        Workload::OutCall { .. } | Workload::MainCall { .. } | Workload::Fairness { .. } => {
+            unreachable!("run drives these from tokio code")
+        }
     }
 }
 
@@ -475,6 +489,96 @@ async fn call(node: &Node, callers: usize, total: usize) -> CallRun {
         calls: per * callers,
         elapsed,
         final_reply,
+    }
+}
+
+/// `total` calls split over `callers` tokio tasks, as HTTP handlers would make them.
+async fn outcall(node: &Node, callers: usize, total: usize) -> CallRun {
+    let server = node.start(Counter::default()).await.expect("start");
+    let per = total / callers;
+    let done = Latch::new(callers);
+    let t0 = Instant::now();
+    for _ in 0..callers {
+        let (server, done) = (server.clone(), done.clone());
+        tokio::spawn(async move {
+            for _ in 0..per {
+                std::hint::black_box(server.call(()).await.unwrap_or(0));
+            }
+            done.count_down();
+        });
+    }
+    done.wait().await;
+    let elapsed = t0.elapsed();
+    let final_reply = server.call(()).await.unwrap_or(0);
+    CallRun {
+        callers,
+        calls: per * callers,
+        elapsed,
+        final_reply,
+    }
+}
+
+/// `total` sequential calls from the caller's own code (the `block_on` body).
+async fn maincall(node: &Node, total: usize) -> CallRun {
+    let server = node.start(Counter::default()).await.expect("start");
+    let t0 = Instant::now();
+    for _ in 0..total {
+        std::hint::black_box(server.call(()).await.unwrap_or(0));
+    }
+    let elapsed = t0.elapsed();
+    let final_reply = server.call(()).await.unwrap_or(0);
+    CallRun {
+        callers: 1,
+        calls: total,
+        elapsed,
+        final_reply,
+    }
+}
+
+/// A process that sleeps 1 ms at a time beside `hogs` processes that compute in chunks
+/// without awaiting: the gaps between its ticks while they compute.
+async fn fairness(node: &Node, hogs: usize) -> FairnessRun {
+    let measuring = Arc::new(AtomicBool::new(false));
+    let stop = Arc::new(AtomicBool::new(false));
+    let (gaps_tx, gaps_rx) = oneshot::channel();
+    let (m, st) = (measuring.clone(), stop.clone());
+    node.spawn(move |_: Ctx<()>| async move {
+        let mut gaps = Vec::with_capacity(4096);
+        let mut last = Instant::now();
+        while !st.load(Ordering::Acquire) {
+            tokio::time::sleep(Duration::from_millis(1)).await;
+            let now = Instant::now();
+            if m.load(Ordering::Acquire) {
+                gaps.push(now - last);
+            }
+            last = now;
+        }
+        let _ = gaps_tx.send(gaps);
+    })
+    .expect("spawn the ticker");
+    tokio::time::sleep(Duration::from_millis(20)).await;
+    measuring.store(true, Ordering::Release);
+    let done = Latch::new(hogs);
+    let finished = Arc::new(AtomicUsize::new(0));
+    for _ in 0..hogs {
+        let (done, finished) = (done.clone(), finished.clone());
+        node.spawn(move |_: Ctx<()>| async move {
+            for _ in 0..HOG_CHUNKS {
+                compute_for(HOG_CHUNK);
+                tokio::task::yield_now().await;
+            }
+            finished.fetch_add(1, Ordering::AcqRel);
+            done.count_down();
+        })
+        .expect("spawn a hog");
+    }
+    done.wait().await;
+    measuring.store(false, Ordering::Release);
+    stop.store(true, Ordering::Release);
+    FairnessRun {
+        hogs,
+        gaps: gaps_rx.await.unwrap_or_default(),
+        hogs_done: finished.load(Ordering::Acquire),
     }
 }
 

@@ -49,7 +49,20 @@ pub(crate) enum Workload {
     /// `n` telemetry emits of an event no handler listens to: the cost the runtime's built-in
     /// events add to its hot paths when nobody attaches (beamish only).
     Emit { n: usize },
+    /// `total` calls to one counter server split over `callers` plain tokio tasks (an HTTP
+    /// handler's view): what a call from outside the actor system costs.
+    OutCall { callers: usize, total: usize },
+    /// `total` sequential calls from the `block_on` body itself (`#[tokio::main]`'s thread).
+    MainCall { total: usize },
+    /// `hogs` actors each compute for [`HOG_CHUNKS`] x [`HOG_CHUNK`] without awaiting
+    /// inside a chunk, beside an actor that sleeps 1 ms at a time: its gaps between ticks.
+    Fairness { hogs: usize },
 }
+
+/// How many chunks each hog of the fairness workload computes.
+pub(crate) const HOG_CHUNKS: usize = 5;
+/// How long one chunk computes, without an `.await`.
+pub(crate) const HOG_CHUNK: Duration = Duration::from_millis(200);
 
 /// The skynet size the anchors use: a million leaves, 1.11M actors.
 pub(crate) const SKYNET_LEAVES: u64 = 1_000_000;
@@ -107,6 +120,12 @@ impl Workload {
                 idle: us(1),
             }),
             "emit" => want(1).map(|()| Workload::Emit { n: us(0) }),
+            "outcall" => want(2).map(|()| Workload::OutCall {
+                callers: us(0),
+                total: us(1),
+            }),
+            "maincall" => want(1).map(|()| Workload::MainCall { total: us(0) }),
+            "fairness" => want(1).map(|()| Workload::Fairness { hogs: us(0) }),
             "pubsub" => want(2).map(|()| Workload::PubSub {
                 subs: us(0),
                 msgs: us(1),
@@ -120,6 +139,9 @@ impl Workload {
     fn validate(self) -> Result<(), String> {
         let ok = match self {
             Workload::Spawn { n } | Workload::PingPong { n } | Workload::Emit { n } => n > 0,
+            Workload::MainCall { total } => total > 0,
+            Workload::Fairness { hogs } => hogs > 0,
+            Workload::OutCall { callers, total } => callers > 0 && total >= callers,
             Workload::Ring { nodes, hops } => nodes > 0 && hops > 0,
             // Every inner node has exactly ten children, so the leaf count is a power of ten.
             Workload::Skynet { leaves } => leaves >= 1 && 10u64.pow(leaves.ilog10()) == leaves,
@@ -163,7 +185,56 @@ impl Workload {
             Workload::PubSub { .. } => "pubsub",
             Workload::Registry { .. } => "registry",
             Workload::Emit { .. } => "emit",
+            Workload::OutCall { .. } => "outcall",
+            Workload::MainCall { .. } => "maincall",
+            Workload::Fairness { .. } => "fairness",
         }
+    }
+}
+
+/// Raw measurements of the fairness workload: the ticker's gaps while the hogs computed.
+#[derive(Debug)]
+pub(crate) struct FairnessRun {
+    pub(crate) hogs: usize,
+    /// The gaps between consecutive ticks while any hog was computing.
+    pub(crate) gaps: Vec<Duration>,
+    /// Hogs that finished every chunk.
+    pub(crate) hogs_done: usize,
+}
+
+impl FairnessRun {
+    pub(crate) fn outcome(mut self) -> Outcome {
+        self.gaps.sort_unstable();
+        let ms = |d: Duration| Fmt1(nanos(d) / 1e6);
+        let at = |q: f64| {
+            let i = ((self.gaps.len() as f64 * q).ceil() as usize).saturating_sub(1);
+            self.gaps.get(i).copied().unwrap_or_default()
+        };
+        let worst = self.gaps.last().copied().unwrap_or_default();
+        Outcome::new("fairness")
+            .field("hogs", self.hogs)
+            .field("worst_gap_ms", ms(worst))
+            .field("p99_gap_ms", ms(at(0.99)))
+            .field("p50_gap_ms", ms(at(0.5)))
+            .field("ticks", self.gaps.len())
+            .require(self.hogs_done == self.hogs, || {
+                format!("{} of {} hogs finished", self.hogs_done, self.hogs)
+            })
+            .require(self.gaps.len() >= 2, || {
+                "the ticker never ticked".to_string()
+            })
+    }
+}
+
+/// Computes for `span` without yielding (the fairness workload's hogs).
+pub(crate) fn compute_for(span: Duration) {
+    let start = std::time::Instant::now();
+    let mut x = 0u64;
+    while start.elapsed() < span {
+        for i in 0..1_000u64 {
+            x = x.wrapping_mul(31).wrapping_add(i);
+        }
+        std::hint::black_box(x);
     }
 }
 
@@ -470,8 +541,20 @@ pub(crate) struct CallRun {
 
 impl CallRun {
     pub(crate) fn outcome(self) -> Outcome {
+        self.outcome_as("call")
+    }
+
+    /// The same figures under another workload's name (calls from outside the system), with
+    /// the time per call too: one caller's calls are sequential.
+    pub(crate) fn outcome_as(self, workload: &'static str) -> Outcome {
+        let ns_per_call = per(nanos(self.elapsed), self.calls / self.callers);
+        self.outcome_named(workload)
+            .field("ns_per_call", ns_per_call)
+    }
+
+    fn outcome_named(self, workload: &'static str) -> Outcome {
         let want = self.calls as u64 + 1;
-        Outcome::new("call")
+        Outcome::new(workload)
             .field("callers", self.callers)
             .field("calls", self.calls)
             .field("calls_per_s", rate(self.calls, self.elapsed))

@@ -58,6 +58,9 @@ fn implements(system: &str, w: Workload) -> bool {
         | Workload::Registry { .. }
         | Workload::Emit { .. } => matches!(system, "beamish" | "beamish-st"),
         Workload::PubSub { .. } => matches!(system, "beamish" | "beamish-st" | "ractor"),
+        Workload::MainCall { .. } | Workload::Fairness { .. } => {
+            matches!(system, "beamish" | "beamish-st" | "tokio" | "tokio-st")
+        }
         _ => true,
     }
 }
@@ -98,6 +101,11 @@ fn run(system: &str, w: Workload) -> i32 {
         "tokio-st" => current_thread(tokio_sys::run(w)),
         // actix's default: one single-threaded System arbiter runs every actor.
         "actix" => actix::System::new().block_on(actix_sys::run(w)),
+        // From the `block_on` body itself, as `#[tokio::main]` code calls.
+        "beamish" if matches!(w, Workload::MainCall { .. }) => {
+            two_workers_main(beamish_sys::run(w))
+        }
+        "tokio" if matches!(w, Workload::MainCall { .. }) => two_workers_main(tokio_sys::run(w)),
         "beamish" => two_workers(beamish_sys::run(w)),
         // The same beamish code on one scheduler thread, as actix runs by default: what
         // beamish costs without cross-thread wake-ups.
@@ -112,6 +120,17 @@ fn run(system: &str, w: Workload) -> i32 {
 
 fn current_thread(driver: impl Future<Output = Outcome>) -> Outcome {
     tokio::runtime::Builder::new_current_thread()
+        .enable_all()
+        .build()
+        .expect("tokio runtime")
+        .block_on(driver)
+}
+
+/// The same runtime, the driver running in `block_on`'s own thread (`#[tokio::main]`'s
+/// body).
+fn two_workers_main(driver: impl Future<Output = Outcome>) -> Outcome {
+    tokio::runtime::Builder::new_multi_thread()
+        .worker_threads(2)
         .enable_all()
         .build()
         .expect("tokio runtime")

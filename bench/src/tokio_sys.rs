@@ -5,15 +5,15 @@
 
 use std::future::Future;
 use std::pin::Pin;
-use std::sync::atomic::{AtomicU64, AtomicUsize, Ordering};
+use std::sync::atomic::{AtomicBool, AtomicU64, AtomicUsize, Ordering};
 use std::sync::{Arc, Mutex};
-use std::time::Instant;
+use std::time::{Duration, Instant};
 
 use tokio::sync::{mpsc, oneshot};
 
 use crate::common::{
-    CallRun, FanoutRun, Latch, Outcome, PingPongRun, RingRun, SkynetRun, SpawnRun, SubStats,
-    Workload, rss_bytes,
+    CallRun, FairnessRun, FanoutRun, HOG_CHUNK, HOG_CHUNKS, Latch, Outcome, PingPongRun, RingRun,
+    SkynetRun, SpawnRun, SubStats, Workload, compute_for, rss_bytes,
 };
 
 /// Runs one workload; the caller provides the runtime.
@@ -25,6 +25,10 @@ pub(crate) async fn run(w: Workload) -> Outcome {
         Workload::Skynet { leaves } => skynet(leaves).await.outcome(),
         Workload::Call { callers, total } => call(callers, total).await.outcome(),
         Workload::Fanout { subs, msgs } => fanout(subs, msgs).await.outcome(),
+        // Tokio's calls come from tokio tasks anyway: the same round trip.
+        Workload::OutCall { callers, total } => call(callers, total).await.outcome_as("outcall"),
+        Workload::MainCall { total } => maincall(total).await.outcome_as("maincall"),
+        Workload::Fairness { hogs } => fairness(hogs).await.outcome(),
         Workload::SupRestart { .. }
         | Workload::SupLoop { .. }
         | Workload::Observe { .. }
@@ -239,6 +243,78 @@ async fn call(callers: usize, total: usize) -> CallRun {
         calls: per * callers,
         elapsed,
         final_reply: answer.await.unwrap_or(0),
+    }
+}
+
+/// `total` sequential request/reply round trips from the `block_on` body to a task.
+async fn maincall(total: usize) -> CallRun {
+    let (server, mut requests) = mpsc::unbounded_channel::<oneshot::Sender<u64>>();
+    tokio::spawn(async move {
+        let mut count = 0u64;
+        while let Some(reply) = requests.recv().await {
+            count += 1;
+            let _ = reply.send(count);
+        }
+    });
+    let ask = || {
+        let (reply, answer) = oneshot::channel();
+        let _ = server.send(reply);
+        answer
+    };
+    let t0 = Instant::now();
+    for _ in 0..total {
+        std::hint::black_box(ask().await.unwrap_or(0));
+    }
+    let elapsed = t0.elapsed();
+    CallRun {
+        callers: 1,
+        calls: total,
+        elapsed,
+        final_reply: ask().await.unwrap_or(0),
+    }
+}
+
+/// A task that sleeps 1 ms at a time beside `hogs` tasks that compute in chunks without
+/// awaiting: the gaps between its ticks while they compute.
+async fn fairness(hogs: usize) -> FairnessRun {
+    let measuring = Arc::new(AtomicBool::new(false));
+    let stop = Arc::new(AtomicBool::new(false));
+    let (m, st) = (measuring.clone(), stop.clone());
+    let ticker = tokio::spawn(async move {
+        let mut gaps = Vec::with_capacity(4096);
+        let mut last = Instant::now();
+        while !st.load(Ordering::Acquire) {
+            tokio::time::sleep(Duration::from_millis(1)).await;
+            let now = Instant::now();
+            if m.load(Ordering::Acquire) {
+                gaps.push(now - last);
+            }
+            last = now;
+        }
+        gaps
+    });
+    tokio::time::sleep(Duration::from_millis(20)).await;
+    measuring.store(true, Ordering::Release);
+    let done = Latch::new(hogs);
+    let finished = Arc::new(AtomicUsize::new(0));
+    for _ in 0..hogs {
+        let (done, finished) = (done.clone(), finished.clone());
+        tokio::spawn(async move {
+            for _ in 0..HOG_CHUNKS {
+                compute_for(HOG_CHUNK);
+                tokio::task::yield_now().await;
+            }
+            finished.fetch_add(1, Ordering::AcqRel);
+            done.count_down();
+        });
+    }
+    done.wait().await;
+    measuring.store(false, Ordering::Release);
+    stop.store(true, Ordering::Release);
+    FairnessRun {
+        hogs,
+        gaps: ticker.await.unwrap_or_default(),
+        hogs_done: finished.load(Ordering::Acquire),
     }
 }
 

@@ -586,7 +586,7 @@ async fn call_until<S: GenServer>(
     let msg = Message::Msg(ServerMsg::Call(request, reply_to));
     // The common case, room in the mailbox, costs no timer; only a full bounded mailbox makes
     // the caller wait for room, within the same deadline.
-    match cell.mailbox.try_send(msg) {
+    match crate::sched::run_woken_here(|| cell.mailbox.try_send(msg)) {
         Ok(len) => crate::emit::mailbox_len(&to.node, || server, len),
         Err(TrySendError::Full(msg)) => {
             let sent = match deadline {

@@ -451,9 +451,103 @@ fn schedule<const SPAWNED: bool>(task: TaskRef) {
         _ => Some(task),
     });
     if let Some(task) = task {
+        if OUTSIDE.get() == Outside::Armed {
+            // A call from outside the workers woke it: the caller polls it (see
+            // `run_woken_here`). Only the first; any other goes to the workers.
+            match CAPTURED.take() {
+                None => CAPTURED.set(Some(task)),
+                Some(first) => {
+                    CAPTURED.set(Some(first));
+                    let shared = Arc::clone(task.shared());
+                    shared.inject(task);
+                }
+            }
+            return;
+        }
         let shared = Arc::clone(task.shared());
         shared.inject(task);
     }
+}
+
+/// Where a thread that is none of beamish's workers stands with [`run_woken_here`].
+#[derive(Clone, Copy, PartialEq, Eq)]
+enum Outside {
+    /// Not inside `run_woken_here`: wake-ups go to the injection queue.
+    Off,
+    /// Inside its `send`: the first process woken is captured.
+    Armed,
+    /// Polling a captured process: wake-ups it makes go to the injection queue, and a call
+    /// it makes does not poll its server here too (no nesting).
+    Running,
+    /// A worker thread of some node: never captures.
+    Worker,
+}
+
+thread_local! {
+    static OUTSIDE: Cell<Outside> = const { Cell::new(Outside::Off) };
+    static CAPTURED: Cell<Option<TaskRef>> = const { Cell::new(None) };
+}
+
+/// Polls a woken process again at most this many times on the calling thread when it was
+/// woken again during the poll (another caller's request came in), before leaving it to the
+/// workers.
+const INLINE_POLLS: u32 = 8;
+
+/// Runs `send`, a call's request going into a server's mailbox, and, when this thread is
+/// none of beamish's workers (a tokio task, `#[tokio::main]`'s body, a plain thread) and
+/// the send woke the idle server, polls the server here and now instead of waking a worker
+/// thread for it: the server takes the request and replies, and the caller finds the
+/// reply at its first look, with no thread woken on either side. This is what a call from
+/// tokio code costs as much as a tokio channel round trip rather than two futex wake-ups.
+///
+/// The poll runs after `send` has returned (so after the mailbox's lock is released), under
+/// the same state machine as on a worker (a process is polled by one thread at a time), and
+/// at most [`INLINE_POLLS`] times; if the server is woken once more, it goes to the
+/// workers. Wake-ups the server makes meanwhile go to the workers, and a call it makes
+/// itself does not nest another such poll.
+pub(crate) fn run_woken_here<R>(send: impl FnOnce() -> R) -> R {
+    if OUTSIDE.get() != Outside::Off {
+        return send();
+    }
+    OUTSIDE.set(Outside::Armed);
+    struct Disarm;
+    impl Drop for Disarm {
+        fn drop(&mut self) {
+            OUTSIDE.set(Outside::Off);
+        }
+    }
+    let disarm = Disarm;
+    let sent = send();
+    let Some(mut task) = CAPTURED.take() else {
+        return sent;
+    };
+    OUTSIDE.set(Outside::Running);
+    // The server's receives count against a budget of its own, as on a worker, not against
+    // the calling tokio task's: once that ran out, the server could take nothing here.
+    struct OwnBudget;
+    impl Drop for OwnBudget {
+        fn drop(&mut self) {
+            BUDGET_LEFT.set(None);
+        }
+    }
+    let own_budget = OwnBudget;
+    for _ in 0..INLINE_POLLS {
+        BUDGET_LEFT.set(Some(BUDGET));
+        match task.run() {
+            None => return sent,
+            Some(again) => task = again,
+        }
+    }
+    drop(own_budget);
+    drop(disarm);
+    let shared = Arc::clone(task.shared());
+    shared.inject(task);
+    sent
+}
+
+/// Marks this thread as a worker: [`run_woken_here`] never polls here.
+fn mark_worker_thread() {
+    OUTSIDE.set(Outside::Worker);
 }
 
 /// Runs `f`, which may block this thread for a while, without holding other processes up.

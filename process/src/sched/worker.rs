@@ -83,6 +83,7 @@ pub(super) fn run(shared: Arc<Shared>, index: usize) {
     if shared.rt.runtime_flavor() == tokio::runtime::RuntimeFlavor::MultiThread {
         crate::clock::enable_on_this_thread();
     }
+    super::mark_worker_thread();
     LOCAL.set(Some(Local {
         shared: Arc::clone(&shared),
         index,
