@@ -3,6 +3,7 @@
 %% Usage: erl -noshell [+P 5000000] -pa DIR -run beamish_bench main WORKLOAD [ARGS...]
 %%   spawn N | pingpong N | ring NODES HOPS | skynet [LEAVES] | call CALLERS TOTAL
 %%   | fanout SUBS MSGS | suprestart KILLS | suploop RESTARTS | pubsub SUBS MSGS
+%%   | fairness HOGS
 %%
 %% Prints one line "RESULT\tbeam\tWORKLOAD\tkey=value...", ending in "check=ok" when the
 %% workload verified its own result, or "check=FAILED\tdetail=..." (exit status 1) when not.
@@ -168,6 +169,28 @@ run("call", [Callers, Total]) ->
       {"calls_per_s", dec0(Calls / (Elapsed / 1.0e9))}],
      failures([{Final =:= Calls + 1,
                 fmt("server counted ~b calls, expected ~b", [Final - 1, Calls])}])};
+
+%% ---- fairness HOGS (a 1 ms ticker beside HOGS processes computing 5 x 200 ms) ----
+
+run("fairness", [Hogs]) ->
+    Driver = self(),
+    Measuring = atomics:new(1, []),
+    Ticker = spawn(fun() -> tick(Measuring, now_ns(), []) end),
+    receive after 20 -> ok end,
+    atomics:put(Measuring, 1, 1),
+    Finished = atomics:new(1, []),
+    [spawn(fun() -> hog(5), count_up(Finished, Hogs, Driver, hogs_done) end)
+     || _ <- lists:seq(1, Hogs)],
+    receive hogs_done -> ok end,
+    atomics:put(Measuring, 1, 0),
+    Ticker ! {stop, self()},
+    Gaps = lists:sort(receive {gaps, G} -> G end),
+    N = length(Gaps),
+    At = fun(Q) -> lists:nth(max(1, ceil(N * Q)), Gaps) end,
+    Ms = fun(Ns) -> dec1(Ns / 1.0e6) end,
+    {[{"hogs", int(Hogs)}, {"worst_gap_ms", Ms(lists:last(Gaps))},
+      {"p99_gap_ms", Ms(At(0.99))}, {"p50_gap_ms", Ms(At(0.5))}, {"ticks", int(N)}],
+     failures([{N >= 2, "the ticker never ticked"}])};
 
 %% ---- fanout SUBS MSGS ----
 
@@ -402,3 +425,29 @@ publish_pg(M, Msgs) ->
 init([]) -> {ok, 0}.
 handle_call(incr, _From, Count) -> {reply, Count + 1, Count + 1}.
 handle_cast(_Msg, Count) -> {noreply, Count}.
+
+%% ---- fairness: the ticker and the hogs ----
+
+tick(Measuring, Last, Gaps) ->
+    receive
+        {stop, From} -> From ! {gaps, Gaps}
+    after 1 ->
+        Now = now_ns(),
+        case atomics:get(Measuring, 1) of
+            1 -> tick(Measuring, Now, [Now - Last | Gaps]);
+            _ -> tick(Measuring, Now, Gaps)
+        end
+    end.
+
+%% Computes for 200 ms, Chunks times over, never waiting: the BEAM preempts it by reductions.
+hog(0) -> ok;
+hog(Chunks) ->
+    spin(now_ns() + 200000000, 0),
+    hog(Chunks - 1).
+
+spin(Until, X) ->
+    case now_ns() >= Until of
+        true -> X;
+        false -> spin(Until, lists:foldl(fun(I, A) -> (A * 31 + I) band 16#FFFFFF end, X,
+                                         lists:seq(1, 1000)))
+    end.

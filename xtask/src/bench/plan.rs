@@ -64,6 +64,15 @@ const RING: &[Metric] = &[m("msgs_per_s", "msgs/s", true)];
 const SKYNET: &[Metric] = &[m("ms", "ms", false)];
 const CALL: &[Metric] = &[m("calls_per_s", "calls/s", true)];
 const FANOUT: &[Metric] = &[m("deliveries_per_s", "deliveries/s", true)];
+const OUTCALL: &[Metric] = &[
+    m("calls_per_s", "calls/s", true),
+    m("ns_per_call", "ns/call per caller", false),
+];
+const MAINCALL: &[Metric] = &[m("ns_per_call", "ns/call", false)];
+const FAIRNESS: &[Metric] = &[
+    m("worst_gap_ms", "ms worst tick gap", false),
+    m("p99_gap_ms", "ms p99 tick gap", false),
+];
 const REGISTRY: &[Metric] = &[m("ops_per_s", "ops/s", true)];
 const EMIT: &[Metric] = &[m("ns_per_emit", "ns/emit", false)];
 const SUPLOOP: &[Metric] = &[m("restarts_per_s", "restarts/s", true)];
@@ -92,6 +101,9 @@ pub(crate) fn metrics(workload: &str) -> &'static [Metric] {
         "observe" => OBSERVE,
         "registry" => REGISTRY,
         "emit" => EMIT,
+        "outcall" => OUTCALL,
+        "maincall" => MAINCALL,
+        "fairness" => FAIRNESS,
         _ => &[],
     }
 }
@@ -110,6 +122,9 @@ pub(crate) const WORKLOADS: &[&str] = &[
     "pubsub",
     "registry",
     "emit",
+    "outcall",
+    "maincall",
+    "fairness",
 ];
 
 /// Whether `system` implements `workload`. The actor workloads run everywhere; suprestart
@@ -122,6 +137,11 @@ pub(crate) fn implements(workload: &str, system: &str) -> bool {
         "suprestart" | "suploop" => matches!(system, "beamish" | "beamish-st" | "beam"),
         "pubsub" => matches!(system, "beamish" | "beamish-st" | "beam" | "ractor"),
         "registry" | "observe" | "emit" => matches!(system, "beamish" | "beamish-st"),
+        // Calls from tokio code: the BEAM has no outside to call from.
+        "outcall" => system != "beam",
+        "maincall" => matches!(system, "beamish" | "tokio"),
+        // The actor libraries on tokio share tokio's threads: the tokio rows stand for them.
+        "fairness" => matches!(system, "beamish" | "beamish-st" | "beam" | "tokio" | "tokio-st"),
         _ => true,
     }
 }
@@ -160,6 +180,12 @@ impl Case {
                 format!("registry {procs}p {parts}part {}", si(*rounds))
             }
             ("emit", [n]) => format!("emit, no handler {}", si(*n)),
+            ("outcall", [1, total]) => format!("call from a tokio task {}", si(*total)),
+            ("outcall", [callers, total]) => {
+                format!("call from {callers} tokio tasks {}", si(*total))
+            }
+            ("maincall", [total]) => format!("call from the main body {}", si(*total)),
+            ("fairness", [hogs]) => format!("fairness, {hogs} hogs on 2 workers"),
             (w, _) => format!("{w} {}", self.arg_strings().join(" ")),
         }
     }
@@ -213,6 +239,13 @@ pub(crate) fn full_cases() -> Vec<Case> {
         Case::new("registry", &[2, 2, 20_000]),
         // The cost of a telemetry event nobody listens to (issue 5): one atomic load.
         Case::new("emit", &[100_000_000]),
+        // Calls from tokio code into the system (issue 14): an HTTP handler's view.
+        Case::new("outcall", &[1, 200_000]),
+        Case::new("outcall", &[100, 1_000_000]),
+        Case::new("maincall", &[200_000]),
+        // A 1 ms ticker beside processes computing 5 x 200 ms without an await (issue 14).
+        Case::new("fairness", &[2]),
+        Case::new("fairness", &[4]),
     ]
 }
 
@@ -238,6 +271,11 @@ pub(crate) fn quick_cases() -> Vec<Case> {
         Case::new("registry", &[2, 1, 10_000]),
         Case::new("registry", &[2, 2, 10_000]),
         Case::new("emit", &[10_000_000]),
+        Case::new("outcall", &[1, 20_000]),
+        Case::new("outcall", &[100, 200_000]),
+        Case::new("maincall", &[20_000]),
+        Case::new("fairness", &[2]),
+        Case::new("fairness", &[4]),
     ]
 }
 
@@ -276,6 +314,11 @@ mod tests {
                 "registry 2p 1part 20k",
                 "registry 2p 2part 20k",
                 "emit, no handler 100M",
+                "call from a tokio task 200k",
+                "call from 100 tokio tasks 1M",
+                "call from the main body 200k",
+                "fairness, 2 hogs on 2 workers",
+                "fairness, 4 hogs on 2 workers",
             ]
         );
     }
