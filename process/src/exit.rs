@@ -369,9 +369,51 @@ mod tests {
             Exit::NoConnection,
             Exit::Panic("x".into()),
             Exit::error("x"),
+            Exit::term(42),
+            Exit::CallTimeout(
+                CallTimeout::new(
+                    Pid::from_parts(crate::pid::NodeId::LOCAL, 1, 0),
+                    Duration::from_secs(5),
+                )
+                .into(),
+            ),
         ] {
             assert!(r.is_abnormal(), "{r} must be abnormal");
         }
+    }
+
+    #[test]
+    fn a_reason_is_three_words() {
+        assert_eq!(
+            std::mem::size_of::<Exit>(),
+            3 * std::mem::size_of::<usize>()
+        );
+    }
+
+    #[test]
+    fn the_runtimes_errors_become_their_otp_reasons() {
+        let pid = Pid::from_parts(crate::pid::NodeId::LOCAL, 1, 0);
+        let t = Arc::new(CallTimeout::new(pid, Duration::from_secs(5)));
+        assert_eq!(
+            Exit::from(CallError::Timeout(t.clone())),
+            Exit::CallTimeout(t)
+        );
+        assert_eq!(Exit::from(CallError::NoProc), Exit::NoProc);
+        assert_eq!(Exit::from(CallError::Exit(Exit::Killed)), Exit::Killed);
+        assert_eq!(
+            Exit::from(StartError::Init(Exit::shutdown_with("bye"))),
+            Exit::shutdown_with("bye")
+        );
+        assert_eq!(Exit::from(TaskError::Exit(Exit::Normal)), Exit::Normal);
+        let other = Exit::from(StartError::AlreadyStarted(pid));
+        assert_eq!(
+            other.downcast_ref::<StartError>(),
+            Some(&StartError::AlreadyStarted(pid))
+        );
+        assert_eq!(
+            Exit::from(CallError::CallingSelf).downcast_ref::<CallError>(),
+            Some(&CallError::CallingSelf)
+        );
     }
 
     #[test]
