@@ -139,7 +139,7 @@ pub use beamish_process::{Exit, Node, Pid};
 pub mod prelude {
     pub use beamish_process::{
         Addr, CallError, Caller, Ctx, Exit, GenServer, Message, Node, NodeConfig, Pid, Ref, Reply,
-        ReplyTo, SendError, ServerCtx, ServerRef, SpawnError, SpawnOpts, Task, TaskError,
+        ReplyTo, SendError, ServerCtx, ServerRef, SpawnError, SpawnOpts, Task, TaskError, Term,
         async_stream,
     };
     pub use beamish_supervisor::{

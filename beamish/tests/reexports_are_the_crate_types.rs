@@ -24,6 +24,7 @@ fn top_level_and_prelude_names_are_the_process_crate_types() {
     assert!(same::<p::Pid, bp::Pid>());
     assert!(same::<p::Ref, bp::Ref>());
     assert!(same::<p::Exit, bp::Exit>());
+    assert!(same::<p::Term, bp::Term>());
     assert!(same::<p::Message<u8>, bp::Message<u8>>());
     assert!(same::<p::Reply<u8>, bp::Reply<u8>>());
     assert!(same::<p::ReplyTo<u8>, bp::ReplyTo<u8>>());

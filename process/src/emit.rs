@@ -54,7 +54,7 @@ fn exited_cold(node: &Node, pid: Pid, kind: Kind, started_ms: Option<u64>, reaso
         &[
             ("pid", pid.into()),
             ("kind", Value::Str(kind.as_str())),
-            ("reason", Value::Debug(reason)),
+            ("reason", Value::Typed(reason)),
         ],
     );
 }
@@ -95,7 +95,7 @@ fn exit_signal_cold(node: &Node, from: Pid, to: Pid, reason: &Exit, link: bool, 
         &[
             ("from", from.into()),
             ("to", to.into()),
-            ("reason", Value::Debug(reason)),
+            ("reason", Value::Typed(reason)),
             ("link", Value::Bool(link)),
             ("outcome", Value::Str(outcome)),
         ],
@@ -118,7 +118,7 @@ fn down_cold(node: &Node, watcher: Pid, watched: Pid, reason: &Exit) {
         &[
             ("watcher", watcher.into()),
             ("watched", watched.into()),
-            ("reason", Value::Debug(reason)),
+            ("reason", Value::Typed(reason)),
         ],
     );
 }

@@ -2,8 +2,9 @@
 //! delivered.
 
 use std::fmt;
+use std::sync::Arc;
 
-use crate::exit::Exit;
+use crate::exit::{CallTimeout, Exit};
 use crate::pid::Pid;
 
 /// Why a spawn failed.
@@ -28,12 +29,6 @@ impl fmt::Display for SpawnError {
 }
 
 impl std::error::Error for SpawnError {}
-
-impl From<SpawnError> for Exit {
-    fn from(e: SpawnError) -> Exit {
-        Exit::error(e)
-    }
-}
 
 /// Why a message was not delivered. The message is given back.
 #[derive(PartialEq, Eq)]
@@ -87,18 +82,17 @@ impl<M> fmt::Display for SendError<M> {
 
 impl<M> std::error::Error for SendError<M> {}
 
-impl<M> From<SendError<M>> for Exit {
-    fn from(e: SendError<M>) -> Exit {
-        Exit::error(e)
-    }
-}
-
-/// Why a `call` failed (R-GS-1..4).
+/// Why a `call` failed (R-GS-1..4). A caller that lets it end it (`?`) exits as in OTP:
+/// [`Timeout`](CallError::Timeout) with [`Exit::CallTimeout`], [`Exit`](CallError::Exit) with
+/// the server's reason, [`NoProc`](CallError::NoProc) with [`Exit::NoProc`], the others with
+/// an [`Exit::Error`] holding this error.
 #[derive(Debug, Clone, PartialEq, Eq)]
 #[non_exhaustive]
 pub enum CallError {
-    /// No reply within the timeout (R-GS-2). A reply that comes later is dropped.
-    Timeout,
+    /// No reply within the timeout (R-GS-2): what was called, and how long the caller waited.
+    /// A reply that comes later is dropped.
+    /// (Behind an `Arc`, to keep a call's result small.)
+    Timeout(Arc<CallTimeout>),
     /// The server did not exist when called (R-GS-3).
     NoProc,
     /// The server ended before replying, with this reason (R-GS-3).
@@ -112,7 +106,7 @@ pub enum CallError {
 impl fmt::Display for CallError {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         match self {
-            CallError::Timeout => f.write_str("call timed out"),
+            CallError::Timeout(t) => write!(f, "call timed out: {t}"),
             CallError::NoProc => f.write_str("call to a process that does not exist (noproc)"),
             CallError::Exit(r) => write!(f, "server exited during the call: {r}"),
             CallError::CallingSelf => f.write_str("a process called itself (calling_self)"),
@@ -121,21 +115,19 @@ impl fmt::Display for CallError {
     }
 }
 
-impl std::error::Error for CallError {}
-
-impl From<CallError> for Exit {
-    /// A caller that lets a failed call end it exits as in OTP: with the server's reason, or
-    /// an error describing the failure.
-    fn from(e: CallError) -> Exit {
-        match e {
-            CallError::Exit(r) => r,
-            CallError::NoProc => Exit::NoProc,
-            other => Exit::error(other),
+impl std::error::Error for CallError {
+    fn source(&self) -> Option<&(dyn std::error::Error + 'static)> {
+        match self {
+            CallError::Exit(r) => r.as_error(),
+            _ => None,
         }
     }
 }
 
-/// Why starting a [`GenServer`](crate::GenServer) failed.
+/// Why starting a [`GenServer`](crate::GenServer) failed. A starter that lets it end it
+/// (`?`) exits with the init's reason for [`Init`](StartError::Init) (as in OTP, where a
+/// linked starter gets that reason as an exit signal too), else with an [`Exit::Error`]
+/// holding this error.
 #[derive(Debug, Clone, PartialEq, Eq)]
 #[non_exhaustive]
 pub enum StartError {
@@ -157,20 +149,19 @@ impl fmt::Display for StartError {
     }
 }
 
-impl std::error::Error for StartError {}
+impl std::error::Error for StartError {
+    fn source(&self) -> Option<&(dyn std::error::Error + 'static)> {
+        match self {
+            StartError::Spawn(e) => Some(e),
+            StartError::Init(r) => r.as_error(),
+            StartError::AlreadyStarted(_) => None,
+        }
+    }
+}
 
 impl From<SpawnError> for StartError {
     fn from(e: SpawnError) -> Self {
         StartError::Spawn(e)
-    }
-}
-
-impl From<StartError> for Exit {
-    fn from(e: StartError) -> Exit {
-        match e {
-            StartError::Init(r) => r,
-            other => Exit::error(other),
-        }
     }
 }
 
@@ -181,7 +172,7 @@ pub enum RegisterError {
     /// The name is taken by this process.
     AlreadyRegistered(Pid),
     /// The process already has another name.
-    HasName(std::sync::Arc<str>),
+    HasName(Arc<str>),
     /// The process does not exist.
     NoProc,
 }

@@ -75,13 +75,14 @@ mod server;
 mod signal;
 mod table;
 mod task;
+mod term;
 
 pub use addr::Addr;
 pub use beamish_mailbox::Capacity;
 pub use cell::{Kind, Status};
 pub use ctx::Ctx;
 pub use error::{CallError, NodeError, RegisterError, SendError, SpawnError, StartError};
-pub use exit::{Exit, IntoExit};
+pub use exit::{CallTimeout, Exit, IntoExit, WireError};
 pub use info::{HandledCounts, NodeRates, NodeTotals, ProcessInfo};
 pub use node::{DEFAULT_PROCESS_LIMIT, Executor, Node, NodeConfig};
 pub use pid::{NodeId, Pid, Ref};
@@ -95,3 +96,4 @@ pub use task::{
     AsyncStream, DEFAULT_TASK_TIMEOUT, KeepInput, NoInput, OnTimeout, Task, TaskCtx, TaskError,
     ZipInput, async_stream, async_stream_from,
 };
+pub use term::{Term, WireTerm};

@@ -19,7 +19,7 @@ use crate::cell::{Cell, Kind};
 use crate::ctx::Ctx;
 use crate::deadlines::{Deadlines, Look, Promise, Registration, Timed};
 use crate::error::{CallError, SendError, StartError};
-use crate::exit::Exit;
+use crate::exit::{CallTimeout, Exit};
 use crate::node::Node;
 use crate::pid::Pid;
 use crate::process::{SpawnOpts, SpawnSpec, current_pid, spawn};
@@ -525,12 +525,18 @@ impl<S: GenServer> ServerRef<S> {
         )
         .await;
         match sent {
-            Err(_) => return Err(CallError::Timeout),
+            Err(_) => {
+                return Err(CallError::Timeout(
+                    CallTimeout::new(self.pid(), timeout).into(),
+                ));
+            }
             Ok(Err(_)) => return Err(CallError::NoProc),
             Ok(Ok(_)) => {}
         }
         match tokio::time::timeout_at(deadline, down).await {
-            Err(_) => Err(CallError::Timeout),
+            Err(_) => Err(CallError::Timeout(
+                CallTimeout::new(self.pid(), timeout).into(),
+            )),
             Ok(r) if r == reason => Ok(()),
             Ok(other) => Err(CallError::Exit(other)),
         }
@@ -638,7 +644,8 @@ fn timed_out<S: GenServer>(to: &ServerRef<S>, timeout: Option<Duration>) -> Call
         let caller = current_pid().unwrap_or_else(|| node.pid());
         crate::emit::call_timeout(node, caller, to.pid(), timeout);
     }
-    CallError::Timeout
+    // A wait without a timeout never times out; `MAX` only for completeness.
+    CallError::Timeout(CallTimeout::new(to.pid(), timeout.unwrap_or(Duration::MAX)).into())
 }
 
 /// Waits for the reply slot to settle until `deadline` (if any); `None` on timeout. No timer
@@ -949,13 +956,21 @@ impl Node {
 
     /// Calls the [`GenServer`] at `dest` (a pid or a registered name) with the default
     /// timeout (R-GS-1..4). A free name fails with [`CallError::NotRegistered`], as
-    /// `gen_server:call` to an unregistered name exits with `noproc`.
+    /// `gen_server:call` to an unregistered name exits with `noproc`. A timeout by name says
+    /// the name ([`CallTimeout::name`]).
     pub async fn call<'a, S: GenServer>(
         &self,
         dest: impl Into<Dest<'a>>,
         request: S::Call,
     ) -> Result<S::Reply, CallError> {
-        self.server::<S>(dest)?.call(request).await
+        let dest = dest.into();
+        let result = self.server::<S>(dest)?.call(request).await;
+        match (result, dest) {
+            (Err(CallError::Timeout(t)), Dest::Name(name)) => Err(CallError::Timeout(
+                Arc::unwrap_or_clone(t).by_name(name).into(),
+            )),
+            (result, _) => result,
+        }
     }
 
     /// Casts to the [`GenServer`] at `dest`. Never fails, whether or not anybody is there

@@ -6,7 +6,8 @@ use std::hash::Hash;
 
 use beamish_process::{
     Addr, CallError, Caller, Exit, GenServer, Message, Node, NodeId, Pid, ProcessInfo, Ref,
-    RegisterError, Reply, ReplyTo, SendError, ServerCtx, ServerRef, SpawnError, StartError,
+    RegisterError, Reply, ReplyTo, SendError, ServerCtx, ServerRef, SpawnError, StartError, Term,
+    WireError,
 };
 use serde::Serialize;
 use serde::de::DeserializeOwned;
@@ -18,6 +19,7 @@ fn value<
 >() {
 }
 fn error<T: std::error::Error + Send + Sync + 'static>() {}
+fn boxed_error<T: Into<Box<dyn std::error::Error + Send + Sync + 'static>>>() {}
 
 struct Srv;
 
@@ -47,6 +49,7 @@ fn handles_are_send_and_sync() {
     send_sync::<Pid>();
     send_sync::<Ref>();
     send_sync::<Exit>();
+    send_sync::<Term>();
     send_sync::<ProcessInfo>();
     send::<ReplyTo<u32>>();
     send::<Message<u32>>();
@@ -61,7 +64,10 @@ fn pids_and_refs_are_plain_values() {
 
 #[test]
 fn errors_are_errors() {
-    error::<Exit>();
+    // `Exit` is no `Error` itself, so that `?` can turn any error into one (see its docs);
+    // it converts into a boxed error for a `main` that wants one.
+    boxed_error::<Exit>();
+    error::<WireError>();
     error::<CallError>();
     error::<SpawnError>();
     error::<StartError>();

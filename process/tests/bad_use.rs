@@ -8,8 +8,8 @@ use std::num::NonZeroUsize;
 use std::time::Duration;
 
 use beamish_process::{
-    CallError, Caller, Capacity, Ctx, Exit, GenServer, Node, NodeConfig, NodeError, RegisterError,
-    Reply, SendError, ServerCtx, SpawnError, SpawnOpts,
+    CallError, CallTimeout, Caller, Capacity, Ctx, Exit, GenServer, Node, NodeConfig, NodeError,
+    RegisterError, Reply, SendError, ServerCtx, SpawnError, SpawnOpts,
 };
 use common::{Got, Probe, dead_pid, exit_of, node, recv, within};
 use tokio::sync::oneshot;
@@ -147,7 +147,9 @@ async fn r_gs_1_call_to_a_full_server_times_out() {
     server.cast(()); // fills the mailbox
     assert_eq!(
         server.call_timeout(2, Duration::from_millis(100)).await,
-        Err(CallError::Timeout)
+        Err(CallError::Timeout(
+            CallTimeout::new(server.pid(), Duration::from_millis(100)).into()
+        ))
     );
     go_tx.send(()).unwrap();
     assert_eq!(within("the first call", first).await.unwrap(), Ok(1));

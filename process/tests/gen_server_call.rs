@@ -7,8 +7,8 @@ mod common;
 use std::time::Duration;
 
 use beamish_process::{
-    CallError, Caller, Ctx, DEFAULT_CALL_TIMEOUT, Exit, GenServer, Pid, Reply, ReplyTo, ServerCtx,
-    ServerRef,
+    CallError, CallTimeout, Caller, Ctx, DEFAULT_CALL_TIMEOUT, Exit, GenServer, Pid, Reply,
+    ReplyTo, ServerCtx, ServerRef,
 };
 use common::{Got, exit_of, node, recv, within};
 use tokio::sync::{mpsc, oneshot};
@@ -162,7 +162,9 @@ async fn r_gs_1_default_call_timeout_is_five_seconds() {
     let start = Instant::now();
     assert_eq!(
         within("the call", server.call(Call::Hold(1))).await,
-        Err(CallError::Timeout)
+        Err(CallError::Timeout(
+            CallTimeout::new(server.pid(), DEFAULT_CALL_TIMEOUT).into()
+        ))
     );
     let waited = start.elapsed();
     assert!(
@@ -207,7 +209,12 @@ async fn r_gs_2_late_reply_is_dropped() {
     })
     .unwrap();
     let (timed_out, next, left, fresh) = within("the caller's report", rx).await.unwrap();
-    assert_eq!(timed_out, Err(CallError::Timeout));
+    assert_eq!(
+        timed_out,
+        Err(CallError::Timeout(
+            CallTimeout::new(server.pid(), Duration::from_millis(100)).into()
+        ))
+    );
     // The server saw that the caller had stopped waiting.
     assert_eq!(next, Got::Msg(("released", false)));
     assert_eq!(left, 0);
@@ -301,7 +308,9 @@ async fn r_gs_3_dropped_reply_handle_times_out_while_the_server_lives() {
         server
             .call_timeout(Call::DropReply, Duration::from_secs(1))
             .await,
-        Err(CallError::Timeout)
+        Err(CallError::Timeout(
+            CallTimeout::new(server.pid(), Duration::from_secs(1)).into()
+        ))
     );
     assert!(server.is_alive());
     assert_eq!(server.call(Call::Echo(4)).await, Ok(Ans::N(4)));
@@ -319,7 +328,9 @@ async fn r_gs_1_timed_out_calls_leave_no_monitor_behind() {
             server
                 .call_timeout(Call::DropReply, Duration::from_secs(1))
                 .await,
-            Err(CallError::Timeout)
+            Err(CallError::Timeout(
+                CallTimeout::new(server.pid(), Duration::from_secs(1)).into()
+            ))
         );
     }
     // The server handles pending signals before this call.

@@ -7,7 +7,9 @@ mod common;
 
 use std::time::Duration;
 
-use beamish_process::{CallError, Caller, Exit, GenServer, Node, Reply, ServerCtx, ServerRef};
+use beamish_process::{
+    CallError, CallTimeout, Caller, Exit, GenServer, Node, Reply, ServerCtx, ServerRef,
+};
 use common::{SLACK, Stuck, within};
 use futures::FutureExt;
 use tokio::time::Instant;
@@ -16,7 +18,12 @@ async fn stuck_call_on_time(server: &ServerRef<Stuck>, timeout: Duration) {
     let start = Instant::now();
     let r = within("the call", server.call_timeout(None, timeout)).await;
     let waited = start.elapsed();
-    assert_eq!(r, Err(CallError::Timeout));
+    assert_eq!(
+        r,
+        Err(CallError::Timeout(
+            CallTimeout::new(server.pid(), timeout).into()
+        ))
+    );
     assert!(
         waited >= timeout && waited < timeout + SLACK,
         "timeout {timeout:?}, waited {waited:?}"
@@ -129,7 +136,13 @@ async fn r_gs_2_a_late_reply_never_answers_the_next_call() {
     let server = node.start(Late::default()).await.unwrap();
     for round in 0..20u32 {
         let r = server.call_timeout(None, Duration::from_millis(5)).await;
-        assert_eq!(r, Err(CallError::Timeout), "round {round}");
+        assert_eq!(
+            r,
+            Err(CallError::Timeout(
+                CallTimeout::new(server.pid(), Duration::from_millis(5)).into()
+            )),
+            "round {round}"
+        );
         // The slot is still out with the server's held handle.
         assert_eq!(server.call(Some(round)).await, Ok(round));
         server.cast(1_000 + round);

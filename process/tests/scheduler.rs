@@ -10,8 +10,8 @@ use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
 use std::time::Duration;
 
 use beamish_process::{
-    CallError, Caller, Ctx, Executor, Exit, GenServer, Message, Node, NodeConfig, Reply, ReplyTo,
-    ServerCtx,
+    CallError, CallTimeout, Caller, Ctx, Executor, Exit, GenServer, Message, Node, NodeConfig,
+    Reply, ReplyTo, ServerCtx,
 };
 use common::{exit_of, within};
 use tokio::sync::{mpsc, oneshot};
@@ -219,6 +219,7 @@ async fn timers_fire_inside_processes() {
     }
     let node = node_with(2);
     let silent = node.start(Silent(Vec::new())).await.unwrap();
+    let silent_pid = silent.pid();
     let (tx, rx) = oneshot::channel();
     node.spawn(move |mut ctx: Ctx<()>| async move {
         let timed_out = ctx.recv_timeout(Duration::from_millis(20)).await.is_none();
@@ -230,7 +231,12 @@ async fn timers_fire_inside_processes() {
     .unwrap();
     let (timed_out, call) = within("the timers", rx).await.unwrap();
     assert!(timed_out);
-    assert_eq!(call, Err(CallError::Timeout));
+    assert_eq!(
+        call,
+        Err(CallError::Timeout(
+            CallTimeout::new(silent_pid, Duration::from_millis(30)).into()
+        ))
+    );
 }
 
 /// A panic ends only its process; the workers go on running the others.

@@ -7,8 +7,8 @@ mod common;
 use std::time::Duration;
 
 use beamish_process::{
-    CallError, Caller, Ctx, Exit, GenServer, Message, Node, NodeConfig, Pid, Reply, ReplyTo,
-    ServerCtx, SpawnOpts,
+    CallError, CallTimeout, Caller, Ctx, Exit, GenServer, Message, Node, NodeConfig, Pid, Reply,
+    ReplyTo, ServerCtx, SpawnOpts,
 };
 use beamish_telemetry::events::process::{
     CALL_TIMEOUT, DOWN, EXIT_SIGNAL, EXITED, MAILBOX_LONG, SPAWNED,
@@ -232,7 +232,12 @@ async fn call_timeout_names_caller_server_and_timeout() {
     let mut rx = listen(&node, &[CALL_TIMEOUT]);
     let server = node.start(Silent(Vec::new())).await.unwrap();
     let got = server.call_timeout((), Duration::from_millis(100)).await;
-    assert_eq!(got, Err(CallError::Timeout));
+    assert_eq!(
+        got,
+        Err(CallError::Timeout(
+            CallTimeout::new(server.pid(), Duration::from_millis(100)).into()
+        ))
+    );
     let e = rx.try_recv().expect("emitted before the call returned");
     assert_eq!(e.name, "beamish.process.call_timeout");
     assert_eq!(e.measurement("timeout"), Some(100_000_000.0));

@@ -38,7 +38,7 @@ pub(crate) fn child_exited(
             ("supervisor", sup.into()),
             ("child_id", Value::Str(id)),
             ("child_pid", pid.into()),
-            ("reason", Value::Debug(reason)),
+            ("reason", Value::Typed(reason)),
             ("restart", Value::Bool(restart)),
         ],
     );
@@ -85,7 +85,7 @@ pub(crate) fn shutdown_error(node: &Node, sup: Pid, id: Option<&str>, pid: Pid, 
             ("supervisor", sup.into()),
             ("child_id", Value::Str(id.unwrap_or("undefined"))),
             ("child_pid", pid.into()),
-            ("reason", Value::Debug(reason)),
+            ("reason", Value::Typed(reason)),
         ],
     );
 }

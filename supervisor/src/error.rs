@@ -3,7 +3,7 @@
 use std::fmt;
 use std::sync::Arc;
 
-use beamish_process::{CallError, Exit, Pid, SpawnError};
+use beamish_process::{CallError, Exit, Pid, SpawnError, Term};
 
 /// Why a supervisor could not start (R-SUP-START).
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -48,7 +48,16 @@ impl fmt::Display for SupervisorStartError {
     }
 }
 
-impl std::error::Error for SupervisorStartError {}
+impl std::error::Error for SupervisorStartError {
+    fn source(&self) -> Option<&(dyn std::error::Error + 'static)> {
+        match self {
+            SupervisorStartError::Spawn(e) => Some(e),
+            SupervisorStartError::FailedToStartChild { reason, .. }
+            | SupervisorStartError::Exit(reason) => reason.as_error(),
+            _ => None,
+        }
+    }
+}
 
 impl From<SpawnError> for SupervisorStartError {
     fn from(e: SpawnError) -> Self {
@@ -56,14 +65,24 @@ impl From<SpawnError> for SupervisorStartError {
     }
 }
 
-impl From<SupervisorStartError> for Exit {
-    /// A supervisor whose child failed to start exits with `{shutdown, ..}` (not an error to
-    /// its own parent's restart logic, as in OTP); other failures are errors.
-    fn from(e: SupervisorStartError) -> Exit {
-        match e {
-            SupervisorStartError::FailedToStartChild { .. } => Exit::shutdown_with(e),
-            SupervisorStartError::Exit(r) => r,
-            other => Exit::error(other),
+impl SupervisorStartError {
+    /// The reason the supervisor exits with after this failure: for a child that failed to
+    /// start, `{shutdown, {failed_to_start_child, Id, Reason}}` (not an error to its own
+    /// parent's restart logic, as in OTP), an [`Exit::ShutdownWith`] whose detail is this
+    /// error itself, so `reason.downcast_ref::<SupervisorStartError>()` gives it back; the
+    /// reason it ended with for [`Exit`](SupervisorStartError::Exit); else an
+    /// [`Exit::Error`] holding this error.
+    ///
+    /// (`?` on this error in a process body gives an [`Exit::Error`] holding it; a starter
+    /// linked to the supervisor that does not trap exits has been ended by the supervisor's
+    /// exit signal, with this reason, by then.)
+    pub fn exit_reason(&self) -> Exit {
+        match self {
+            SupervisorStartError::FailedToStartChild { .. } => {
+                Exit::ShutdownWith(Term::error(self.clone()))
+            }
+            SupervisorStartError::Exit(r) => r.clone(),
+            other => Exit::Error(Term::error(other.clone())),
         }
     }
 }

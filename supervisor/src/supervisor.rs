@@ -360,7 +360,7 @@ async fn run(
                     id: spec.id.clone(),
                     reason,
                 };
-                let exit = Exit::from(err.clone());
+                let exit = err.exit_reason();
                 let _ = started.send(Err(err));
                 return exit;
             }

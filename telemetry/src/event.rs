@@ -211,8 +211,23 @@ pub enum Value<'a> {
     Str(&'a str),
     /// A process.
     Pid(ProcessId),
-    /// Anything else, shown through its `Debug` (exit reasons, keys, ...).
+    /// Anything else, shown through its `Debug` (keys, ...).
     Debug(&'a dyn fmt::Debug),
+    /// A value a handler may take back as its type with [`Value::downcast_ref`] (exit
+    /// reasons: `beamish_process::Exit`), shown through its `Debug` as [`Value::Debug`] is.
+    Typed(&'a dyn Typed),
+}
+
+/// A value of some `'static` type, for [`Value::Typed`]: anything `Debug`.
+pub trait Typed: fmt::Debug {
+    /// The value, to downcast.
+    fn as_any(&self) -> &dyn std::any::Any;
+}
+
+impl<T: fmt::Debug + 'static> Typed for T {
+    fn as_any(&self) -> &dyn std::any::Any {
+        self
+    }
 }
 
 impl Value<'_> {
@@ -220,6 +235,14 @@ impl Value<'_> {
     pub fn as_pid(&self) -> Option<ProcessId> {
         match self {
             Value::Pid(p) => Some(*p),
+            _ => None,
+        }
+    }
+
+    /// The value, if this is a [`Value::Typed`] of type `T`.
+    pub fn downcast_ref<T: std::any::Any>(&self) -> Option<&T> {
+        match *self {
+            Value::Typed(v) => v.as_any().downcast_ref(),
             _ => None,
         }
     }
@@ -254,6 +277,7 @@ impl fmt::Display for Value<'_> {
             Value::Str(s) => f.write_str(s),
             Value::Pid(p) => p.fmt(f),
             Value::Debug(d) => write!(f, "{d:?}"),
+            Value::Typed(d) => write!(f, "{d:?}"),
         }
     }
 }

@@ -2,10 +2,13 @@
 //! one's measurements and metadata; a test keeps the two in sync.
 //!
 //! Durations are measured in nanoseconds, as span durations are. Pids are [`Value::Pid`],
-//! exit reasons and other runtime values [`Value::Debug`] (formatted only if a handler looks),
-//! names of kinds and outcomes [`Value::Str`].
+//! exit reasons [`Value::Typed`] (a handler takes back the `Exit` with
+//! [`Value::downcast_ref`], or formats it), other runtime values [`Value::Debug`] (formatted
+//! only if a handler looks), names of kinds and outcomes [`Value::Str`].
 //!
 //! [`Value::Pid`]: crate::Value::Pid
+//! [`Value::Typed`]: crate::Value::Typed
+//! [`Value::downcast_ref`]: crate::Value::downcast_ref
 //! [`Value::Debug`]: crate::Value::Debug
 //! [`Value::Str`]: crate::Value::Str
 

@@ -88,7 +88,7 @@ mod log;
 pub mod metrics;
 mod span;
 
-pub use event::{Event, EventName, Measurements, Metadata, Number, ProcessId, Value};
+pub use event::{Event, EventName, Measurements, Metadata, Number, ProcessId, Typed, Value};
 pub use forward::forward_to_tracing;
 pub use handlers::{AttachError, HandlerFn, HandlerInfo, Telemetry};
 pub use log::{EventLog, EventRecord, capture};

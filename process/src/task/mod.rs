@@ -54,7 +54,9 @@ pub const DEFAULT_TASK_TIMEOUT: Duration = Duration::from_secs(5);
 /// is uninhabited), but it can trap exits, monitor, and spawn tasks of its own.
 pub type TaskCtx = Ctx<Infallible>;
 
-/// Why a task gave no result.
+/// Why a task gave no result. A caller that lets it end it (`?`) exits as in Elixir: with
+/// the task's reason for [`Exit`](TaskError::Exit), else with an [`Exit::Error`] holding this
+/// error.
 #[derive(Debug, Clone, PartialEq, Eq)]
 #[non_exhaustive]
 pub enum TaskError {
@@ -79,16 +81,12 @@ impl fmt::Display for TaskError {
     }
 }
 
-impl std::error::Error for TaskError {}
-
-impl From<TaskError> for Exit {
-    /// A caller that lets a failed task end it exits as in Elixir: with the task's reason, or
-    /// an error describing the timeout.
-    fn from(e: TaskError) -> Exit {
-        match e {
-            TaskError::Exit(r) => r,
-            TaskError::Spawn(e) => e.into(),
-            other => Exit::error(other),
+impl std::error::Error for TaskError {
+    fn source(&self) -> Option<&(dyn std::error::Error + 'static)> {
+        match self {
+            TaskError::Exit(r) => r.as_error(),
+            TaskError::Spawn(e) => Some(e),
+            TaskError::Timeout => None,
         }
     }
 }
