@@ -141,7 +141,10 @@ pub(crate) fn implements(workload: &str, system: &str) -> bool {
         "outcall" => system != "beam",
         "maincall" => matches!(system, "beamish" | "tokio"),
         // The actor libraries on tokio share tokio's threads: the tokio rows stand for them.
-        "fairness" => matches!(system, "beamish" | "beamish-st" | "beam" | "tokio" | "tokio-st"),
+        "fairness" => matches!(
+            system,
+            "beamish" | "beamish-st" | "beam" | "tokio" | "tokio-st"
+        ),
         _ => true,
     }
 }
