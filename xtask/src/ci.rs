@@ -75,6 +75,11 @@ fn steps(full: bool) -> Vec<Step> {
     // feature-gated code such as the supervisor's signal handling cannot rot.
     let mut steps = vec![
         Step::command("fmt", cmd::cargo(["fmt", "--all", "--", "--check"])),
+        Step {
+            name: "rules",
+            shown: "every R-... id cited in a .rs or .md file, against docs/otp-rules.md".into(),
+            run: Box::new(crate::rules::check_workspace),
+        },
         Step::command(
             "clippy",
             cmd::cargo([

@@ -12,6 +12,7 @@ mod deps;
 mod metadata;
 mod observe;
 mod observe_check;
+mod rules;
 
 use std::process::ExitCode;
 
