@@ -140,7 +140,7 @@ pub mod prelude {
     pub use beamish_process::{
         Addr, CallError, Caller, Ctx, Exit, GenServer, Message, Node, NodeConfig, Pid, Ref, Reply,
         ReplyTo, SendError, ServerCtx, ServerRef, SpawnError, SpawnOpts, Task, TaskError, Term,
-        async_stream,
+        async_stream, block_in_place, consume_reductions,
     };
     pub use beamish_supervisor::{
         ChildSpec, DynamicSupervisor, Restart, Shutdown, Started, Strategy, Supervisor,

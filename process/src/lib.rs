@@ -87,7 +87,7 @@ pub use info::{HandledCounts, NodeRates, NodeTotals, ProcessInfo};
 pub use node::{DEFAULT_PROCESS_LIMIT, Executor, Node, NodeConfig};
 pub use pid::{NodeId, Pid, Ref};
 pub use process::{SpawnOpts, current_pid};
-pub use sched::block_in_place;
+pub use sched::{REDUCTIONS, block_in_place, consume_reductions};
 pub use server::{
     Caller, DEFAULT_CALL_TIMEOUT, Dest, GenServer, Reply, ReplyTo, ServerCtx, ServerMsg, ServerRef,
 };

@@ -177,3 +177,56 @@ async fn a_long_poll_is_reported_with_its_process_and_duration() {
     );
     assert!(seen.iter().all(|(pid, _)| *pid != short.pid()));
 }
+
+/// On one worker with relief turned off, a long loop that counts its reductions yields now
+/// and then, so a neighbour woken meanwhile runs long before the loop ends; the same loop
+/// without the yield point holds the worker to its end (the control).
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_loop_that_consumes_reductions_lets_its_neighbours_run() {
+    const ROUNDS: u64 = 200_000;
+    for yielding in [true, false] {
+        let node = Node::new(NodeConfig {
+            executor: Executor::Workers(1),
+            max_relief_workers: 0,
+            ..NodeConfig::default()
+        })
+        .unwrap();
+        let progress = Arc::new(AtomicUsize::new(0));
+        let (tx, mut rx) = mpsc::unbounded_channel();
+        let p = progress.clone();
+        let hog = node
+            .spawn(move |ctx: Ctx<()>| async move {
+                // The neighbour is ready to run from the first round: it waits for this
+                // worker.
+                let watched = p.clone();
+                ctx.node()
+                    .spawn(move |_: Ctx<()>| async move {
+                        let _ = tx.send(watched.load(Ordering::Relaxed));
+                    })
+                    .unwrap();
+                for round in 0..ROUNDS {
+                    std::hint::black_box(round.wrapping_mul(round));
+                    p.store(round as usize, Ordering::Relaxed);
+                    if yielding {
+                        beamish_process::consume_reductions(1).await;
+                    }
+                }
+            })
+            .unwrap();
+        let done = node.monitor(hog.pid());
+        let seen = rx.recv().await.unwrap() as u64;
+        assert_eq!(done.await, Exit::Normal);
+        if yielding {
+            assert!(
+                seen < ROUNDS - 1,
+                "the neighbour ran only after the loop ({seen})"
+            );
+        } else {
+            assert_eq!(
+                seen,
+                ROUNDS - 1,
+                "without the yield point the loop ran to its end"
+            );
+        }
+    }
+}

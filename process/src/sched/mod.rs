@@ -405,6 +405,78 @@ thread_local! {
     static BUDGET_LEFT: Cell<Option<u32>> = const { Cell::new(None) };
     /// Set by the process being polled to ask for [`wake_in_turn`].
     static WAKE_IN_TURN: Cell<bool> = const { Cell::new(false) };
+    /// The reductions left to the process being polled on this worker (see
+    /// [`consume_reductions`]).
+    static REDUCTIONS_LEFT: Cell<u32> = const { Cell::new(REDUCTIONS) };
+}
+
+/// Reductions a process may spend in one poll through [`consume_reductions`] before it
+/// yields: the BEAM's slice of 4,000 reductions.
+pub const REDUCTIONS: u32 = 4_000;
+
+/// Gives a poll its budgets: [`BUDGET`] messages and [`REDUCTIONS`] reductions.
+fn fresh_budgets() {
+    BUDGET_LEFT.set(Some(BUDGET));
+    REDUCTIONS_LEFT.set(REDUCTIONS);
+}
+
+/// A cooperative yield point for long loops: counts `n` reductions against the current
+/// poll's slice of [`REDUCTIONS`], and yields to the scheduler (the process goes to the back
+/// of its worker's queue) once the slice is spent, as the BEAM preempts a process after its
+/// reductions. Cheap when it does not yield: a thread-local decrement.
+///
+/// What a reduction is worth is the caller's choice: one unit of work of a loop (a row, a
+/// chunk of a hash, a step of a search) that takes a microsecond or less keeps the process
+/// within about a millisecond per poll. Without it a long computation still cannot hold the
+/// node (a stuck worker is relieved after 2 ms), but it holds its thread and its process's
+/// other work.
+///
+/// Off beamish's workers (on [`Executor::Tokio`](crate::Executor), or outside any process)
+/// each call spends a unit of tokio's cooperative budget instead
+/// ([`tokio::task::consume_budget`]), whatever `n` is.
+///
+/// ```
+/// # tokio::runtime::Runtime::new().unwrap().block_on(async {
+/// let node = beamish_process::Node::start_default()?;
+/// let summer = node.spawn(|_: beamish_process::Ctx<()>| async {
+///     let mut sum = 0u64;
+///     for row in 0..100_000u64 {
+///         sum = sum.wrapping_add(row * row);
+///         beamish_process::consume_reductions(1).await;
+///     }
+///     assert!(sum > 0);
+/// })?;
+/// assert_eq!(node.monitor(summer.pid()).await, beamish_process::Exit::Normal);
+/// # Ok::<(), Box<dyn std::error::Error>>(())
+/// # }).unwrap();
+/// ```
+pub async fn consume_reductions(n: u32) {
+    if BUDGET_LEFT.get().is_none() {
+        return tokio::task::consume_budget().await;
+    }
+    let left = REDUCTIONS_LEFT.get();
+    if n < left {
+        REDUCTIONS_LEFT.set(left - n);
+        return;
+    }
+    REDUCTIONS_LEFT.set(0);
+    YieldOnce(false).await;
+}
+
+/// Pending once (after waking itself), then ready.
+struct YieldOnce(bool);
+
+impl Future for YieldOnce {
+    type Output = ();
+
+    fn poll(mut self: std::pin::Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<()> {
+        if self.0 {
+            return Poll::Ready(());
+        }
+        self.0 = true;
+        cx.waker().wake_by_ref();
+        Poll::Pending
+    }
 }
 
 /// Schedules a task that was just made `SCHEDULED`: into this worker's `next` slot when the
@@ -532,7 +604,7 @@ pub(crate) fn run_woken_here<R>(send: impl FnOnce() -> R) -> R {
     }
     let own_budget = OwnBudget;
     for _ in 0..INLINE_POLLS {
-        BUDGET_LEFT.set(Some(BUDGET));
+        fresh_budgets();
         match task.run() {
             None => return sent,
             Some(again) => task = again,

@@ -5,9 +5,7 @@ use std::sync::atomic::Ordering;
 use std::time::{Duration, Instant};
 
 use super::task::TaskRef;
-use super::{
-    BUDGET, BUDGET_LEFT, HAS_PENDING, LOCAL, Local, MAX_NEXT_STREAK, Queued, STEAL_AGE, Shared,
-};
+use super::{HAS_PENDING, LOCAL, Local, MAX_NEXT_STREAK, Queued, STEAL_AGE, Shared};
 use crate::clock::ticks;
 
 /// The longest a parked worker sleeps between looks at young work in other queues.
@@ -103,7 +101,7 @@ pub(super) fn run(shared: Arc<Shared>, index: usize) {
                         shared.notify_one();
                     }
                 }
-                BUDGET_LEFT.set(Some(BUDGET));
+                super::fresh_budgets();
                 state.polls = state.polls.wrapping_add(1);
                 watched.polls.store(state.polls, Ordering::Relaxed);
                 let requeue = task.run();
