@@ -40,19 +40,27 @@ fn compute_for(span: Duration) {
     }
 }
 
-/// Ticks every millisecond until `stop`, and sends the longest gap it saw while `measure`
-/// was set.
+/// Ticks every millisecond until `stop`; says when it first ticked, and sends the longest
+/// gap it saw while `measure` was set.
 fn spawn_ticker(
     node: &Node,
     measure: Arc<AtomicBool>,
     stop: Arc<AtomicBool>,
-) -> mpsc::UnboundedReceiver<Duration> {
+) -> (
+    tokio::sync::oneshot::Receiver<()>,
+    mpsc::UnboundedReceiver<Duration>,
+) {
     let (tx, rx) = mpsc::unbounded_channel();
+    let (ticking_tx, ticking) = tokio::sync::oneshot::channel();
     node.spawn(move |_: Ctx<()>| async move {
+        let mut ticking_tx = Some(ticking_tx);
         let mut worst = Duration::ZERO;
         let mut last = Instant::now();
         while !stop.load(Ordering::Acquire) {
             tokio::time::sleep(Duration::from_millis(1)).await;
+            if let Some(ticking) = ticking_tx.take() {
+                let _ = ticking.send(());
+            }
             let now = Instant::now();
             if measure.load(Ordering::Acquire) {
                 worst = worst.max(now - last);
@@ -62,7 +70,7 @@ fn spawn_ticker(
         let _ = tx.send(worst);
     })
     .unwrap();
-    rx
+    (ticking, rx)
 }
 
 /// Runs `hogs` processes that each compute for [`HOG_POLL`] in one poll (all of them at once:
@@ -71,9 +79,9 @@ fn spawn_ticker(
 async fn worst_gap_beside(node: &Node, hogs: usize) -> Duration {
     let measure = Arc::new(AtomicBool::new(false));
     let stop = Arc::new(AtomicBool::new(false));
-    let mut worst = spawn_ticker(node, measure.clone(), stop.clone());
+    let (ticking, mut worst) = spawn_ticker(node, measure.clone(), stop.clone());
     // The ticker is ticking before the hogs start.
-    tokio::time::sleep(Duration::from_millis(20)).await;
+    ticking.await.expect("the ticker ticks");
     let started = Arc::new(AtomicUsize::new(0));
     let mut downs = Vec::new();
     measure.store(true, Ordering::Release);
