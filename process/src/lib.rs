@@ -75,6 +75,7 @@ mod server;
 mod signal;
 mod table;
 mod task;
+mod timer;
 
 pub use addr::Addr;
 pub use beamish_mailbox::Capacity;
@@ -95,3 +96,4 @@ pub use task::{
     AsyncStream, DEFAULT_TASK_TIMEOUT, KeepInput, NoInput, OnTimeout, Task, TaskCtx, TaskError,
     ZipInput, async_stream, async_stream_from,
 };
+pub use timer::{Timeout, TimerRef};
