@@ -178,16 +178,18 @@ impl<P: Payload> Store<P> {
                 unreachable!("just seen live")
             };
             let key = Key { slot, id: *id };
-            let period = payload.period();
-            if period == 0 {
-                let (_, payload) = self.take(slot);
-                out.push((key, payload));
-            } else {
-                // The first tick after `now`: d + k * period > now.
-                let next = d + ((now - d) / period + 1) * period;
-                *deadline = next;
-                out.push((key, payload.again()));
-                self.heap.push(Reverse((next, slot)));
+            match (now - d).checked_div(payload.period()) {
+                None => {
+                    let (_, payload) = self.take(slot);
+                    out.push((key, payload));
+                }
+                Some(missed) => {
+                    // The first tick after `now`: d + k * period > now.
+                    let next = d + (missed + 1) * payload.period();
+                    *deadline = next;
+                    out.push((key, payload.again()));
+                    self.heap.push(Reverse((next, slot)));
+                }
             }
         }
         false
@@ -301,6 +303,9 @@ mod tests {
         Advance { ticks: u64, batch: usize },
     }
 
+    /// A timer as the model sees it: key, next due, period, cancelled, fires, last fire.
+    type Model = (Key, u64, u64, bool, u64, Option<u64>);
+
     fn op() -> impl Strategy<Value = Op> {
         prop_oneof![
             4 => (0u64..50, prop_oneof![3 => Just(0u64), 1 => 1u64..20])
@@ -321,7 +326,7 @@ mod tests {
             let mut s: Store<T> = Store::new();
             let mut now = 0u64;
             // name -> (key, next due, period, cancelled, fired count, last fire)
-            let mut model: HashMap<u64, (Key, u64, u64, bool, u64, Option<u64>)> = HashMap::new();
+            let mut model: HashMap<u64, Model> = HashMap::new();
             let mut names = Vec::new();
             for op in ops {
                 match op {
@@ -358,8 +363,8 @@ mod tests {
                                 prop_assert!(e.2 > 0, "one-shot timer {} fired twice", t.name);
                                 prop_assert!(now > last, "timer {} fired twice at {}", t.name, now);
                             }
-                            if e.2 > 0 {
-                                e.1 += ((now - e.1) / e.2 + 1) * e.2;
+                            if let Some(missed) = (now - e.1).checked_div(e.2) {
+                                e.1 += (missed + 1) * e.2;
                                 prop_assert_eq!(s.deadline(key), Some(e.1));
                             }
                             e.4 += 1;
