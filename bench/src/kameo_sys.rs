@@ -30,7 +30,8 @@ pub(crate) async fn run(w: Workload) -> Outcome {
         | Workload::Observe { .. }
         | Workload::PubSub { .. }
         | Workload::Registry { .. }
-        | Workload::Emit { .. } => {
+        | Workload::Emit { .. }
+        | Workload::Timers { .. } => {
             unreachable!("main runs only the workloads a system implements")
         }
     }

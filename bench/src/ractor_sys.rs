@@ -32,7 +32,8 @@ pub(crate) async fn run(w: Workload) -> Outcome {
         | Workload::SupLoop { .. }
         | Workload::Observe { .. }
         | Workload::Registry { .. }
-        | Workload::Emit { .. } => {
+        | Workload::Emit { .. }
+        | Workload::Timers { .. } => {
             unreachable!("main runs only the workloads a system implements")
         }
     }

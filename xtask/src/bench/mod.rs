@@ -32,9 +32,9 @@ usage: cargo xtask bench [--quick] [--only WORKLOAD[,...]] [--systems SYSTEM[,..
 
   --quick      smaller sizes and 3 rounds (about two minutes)
   --only       workloads: spawn, pingpong, ring, skynet, call, fanout, suprestart, suploop,
-               observe, pubsub, registry, emit (suprestart, suploop: beamish and BEAM only; pubsub:
-               beamish, BEAM and ractor; registry, observe, emit (telemetry with no handler):
-               beamish only)
+               observe, pubsub, registry, emit, timers (suprestart, suploop: beamish and BEAM
+               only; pubsub: beamish, BEAM and ractor; registry, observe, emit (telemetry with
+               no handler): beamish only; timers: beamish, BEAM and tokio)
   --systems    beamish, beamish-st (on one scheduler thread), beam, ractor, kameo, actix, tokio,
                tokio-st (default: all available)
   --rounds     rounds of interleaved runs (default 5, --quick 3)

@@ -66,6 +66,11 @@ const CALL: &[Metric] = &[m("calls_per_s", "calls/s", true)];
 const FANOUT: &[Metric] = &[m("deliveries_per_s", "deliveries/s", true)];
 const REGISTRY: &[Metric] = &[m("ops_per_s", "ops/s", true)];
 const EMIT: &[Metric] = &[m("ns_per_emit", "ns/emit", false)];
+const TIMERS: &[Metric] = &[
+    m("fires_per_s", "fires/s", true),
+    m("bytes_per_timer", "bytes/timer", false),
+    m("set_ns_per", "ns/timer set", false),
+];
 const SUPLOOP: &[Metric] = &[m("restarts_per_s", "restarts/s", true)];
 const OBSERVE: &[Metric] = &[
     m("observed_ns_per_rt", "ns/round trip observed", false),
@@ -92,6 +97,7 @@ pub(crate) fn metrics(workload: &str) -> &'static [Metric] {
         "observe" => OBSERVE,
         "registry" => REGISTRY,
         "emit" => EMIT,
+        "timers" => TIMERS,
         _ => &[],
     }
 }
@@ -110,6 +116,7 @@ pub(crate) const WORKLOADS: &[&str] = &[
     "pubsub",
     "registry",
     "emit",
+    "timers",
 ];
 
 /// Whether `system` implements `workload`. The actor workloads run everywhere; suprestart
@@ -122,6 +129,11 @@ pub(crate) fn implements(workload: &str, system: &str) -> bool {
         "suprestart" | "suploop" => matches!(system, "beamish" | "beamish-st" | "beam"),
         "pubsub" => matches!(system, "beamish" | "beamish-st" | "beam" | "ractor"),
         "registry" | "observe" | "emit" => matches!(system, "beamish" | "beamish-st"),
+        // The peers' timers are a tokio task each: the tokio rows stand for them.
+        "timers" => matches!(
+            system,
+            "beamish" | "beamish-st" | "beam" | "tokio" | "tokio-st"
+        ),
         _ => true,
     }
 }
@@ -160,6 +172,7 @@ impl Case {
                 format!("registry {procs}p {parts}part {}", si(*rounds))
             }
             ("emit", [n]) => format!("emit, no handler {}", si(*n)),
+            ("timers", [n]) => format!("timers {} pending", si(*n)),
             (w, _) => format!("{w} {}", self.arg_strings().join(" ")),
         }
     }
@@ -213,6 +226,8 @@ pub(crate) fn full_cases() -> Vec<Case> {
         Case::new("registry", &[2, 2, 20_000]),
         // The cost of a telemetry event nobody listens to (issue 5): one atomic load.
         Case::new("emit", &[100_000_000]),
+        // A million pending timers, all due at once (issue 14).
+        Case::new("timers", &[1_000_000]),
     ]
 }
 
@@ -238,6 +253,7 @@ pub(crate) fn quick_cases() -> Vec<Case> {
         Case::new("registry", &[2, 1, 10_000]),
         Case::new("registry", &[2, 2, 10_000]),
         Case::new("emit", &[10_000_000]),
+        Case::new("timers", &[1_000_000]),
     ]
 }
 
@@ -276,6 +292,7 @@ mod tests {
                 "registry 2p 1part 20k",
                 "registry 2p 2part 20k",
                 "emit, no handler 100M",
+                "timers 1M pending",
             ]
         );
     }
