@@ -140,13 +140,19 @@ pub mod prelude {
     pub use beamish_process::{
         Addr, CallError, Caller, Ctx, Exit, GenServer, Message, Node, NodeConfig, Pid, Ref, Reply,
         ReplyTo, SendError, ServerCtx, ServerRef, SpawnError, SpawnOpts, Task, TaskError, Term,
-        async_stream, block_in_place, consume_reductions,
+        Timeout, TimerRef, async_stream, block_in_place, consume_reductions,
     };
     pub use beamish_supervisor::{
         ChildSpec, DynamicSupervisor, Restart, Shutdown, Started, Strategy, Supervisor,
         SupervisorRef,
     };
 }
+
+/// The session example (`examples/session.rs`: an idle timeout, `handle_continue` and a
+/// periodic heartbeat), run as a doc test so that CI runs it.
+#[cfg(doctest)]
+#[doc = concat!("```\n", include_str!("../examples/session.rs"), "\n```")]
+struct SessionExample;
 
 /// The README's example, compiled and run as a doc test so that it stays true.
 #[cfg(doctest)]

@@ -3,7 +3,7 @@
 %% Usage: erl -noshell [+P 5000000] -pa DIR -run beamish_bench main WORKLOAD [ARGS...]
 %%   spawn N | pingpong N | ring NODES HOPS | skynet [LEAVES] | call CALLERS TOTAL
 %%   | fanout SUBS MSGS | suprestart KILLS | suploop RESTARTS | pubsub SUBS MSGS
-%%   | fairness HOGS
+%%   | fairness HOGS | timers N
 %%
 %% Prints one line "RESULT\tbeam\tWORKLOAD\tkey=value...", ending in "check=ok" when the
 %% workload verified its own result, or "check=FAILED\tdetail=..." (exit status 1) when not.
@@ -299,12 +299,62 @@ run("pubsub", [Subs, Msgs]) ->
                 fmt("~b of ~b subscribers saw a wrong count, sum or order; "
                     "~b deliveries, expected ~b", [Bad, Subs, Delivered, Subs * Msgs])}])};
 
+%% ---- timers N ----
+
+%% N timers (erlang:send_after/4 with an absolute time) to one receiver, all due at one
+%% instant, as `timers` in bench/src: bytes per pending timer (resident memory, and
+%% erlang:memory(total)), then fires per second from that instant until the receiver has
+%% them all. The lead before they are due is `timers_lead` in bench/src/common.rs.
+run("timers", [N]) ->
+    Driver = self(),
+    Receiver = spawn(fun() -> timer_receiver(N, 0, 0, undefined, Driver) end),
+    erlang:garbage_collect(),
+    Mem0 = erlang:memory(total),
+    Rss0 = rss_bytes(),
+    T0 = now_ns(),
+    DueMs = erlang:monotonic_time(millisecond) + 1000 + (2 * N) div 1000,
+    DueNs = erlang:convert_time_unit(DueMs, millisecond, nanosecond),
+    set_timers(N, Receiver, DueMs),
+    Set = now_ns() - T0,
+    InTime = now_ns() < DueNs,
+    Mem1 = erlang:memory(total),
+    Rss1 = rss_bytes(),
+    {Got, Sum, First, Last} = receive {timers_done, G, S, F, L} -> {G, S, F, L} end,
+    FireAll = Last - DueNs,
+    Want = N * (N - 1) div 2,
+    {[{"n", int(N)},
+      {"fires_per_s", dec0(N / (FireAll / 1.0e9))},
+      {"bytes_per_timer", dec1((Rss1 - Rss0) / N)},
+      {"set_ns_per", dec1(Set / N)},
+      {"fire_ms", dec1(FireAll / 1.0e6)},
+      {"erlmem_bytes_per", dec1((Mem1 - Mem0) / N)}],
+     failures([{Got =:= N andalso Sum =:= Want,
+                fmt("the receiver got ~b messages summing to ~b, expected ~b summing to ~b",
+                    [Got, Sum, N, Want])},
+               {First >= DueNs, "a timer fired before its deadline"},
+               {InTime, "setting the timers took longer than the lead before they were due"}])};
+
 run(Workload, Args) ->
     io:format(standard_error, "beamish_bench: unknown workload or arguments: ~s ~p~n",
               [Workload, Args]),
     halt(2).
 
 %% ---- actors ----
+
+set_timers(0, _, _) ->
+    ok;
+set_timers(K, Receiver, DueMs) ->
+    erlang:send_after(DueMs, Receiver, K - 1, [{abs, true}]),
+    set_timers(K - 1, Receiver, DueMs).
+
+timer_receiver(N, N, Sum, First, Driver) ->
+    Driver ! {timers_done, N, Sum, First, now_ns()};
+timer_receiver(N, Got, Sum, First, Driver) ->
+    receive
+        V when is_integer(V) ->
+            F = case First of undefined -> now_ns(); _ -> First end,
+            timer_receiver(N, Got + 1, Sum + V, F, Driver)
+    end.
 
 spawn_idle(0, _, _, _, _, Acc) ->
     Acc;

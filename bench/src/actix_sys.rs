@@ -32,7 +32,8 @@ pub(crate) async fn run(w: Workload) -> Outcome {
         | Workload::Registry { .. }
         | Workload::Emit { .. }
         | Workload::MainCall { .. }
-        | Workload::Fairness { .. } => {
+        | Workload::Fairness { .. }
+        | Workload::Timers { .. } => {
             unreachable!("main runs only the workloads a system implements")
         }
     }

@@ -23,7 +23,7 @@ use tokio::sync::{mpsc, oneshot};
 use crate::common::{
     CallRun, EmitRun, FairnessRun, FanoutRun, HOG_CHUNK, HOG_CHUNKS, Latch, ObserveRun, Outcome,
     PingPongRun, RegistryRun, RingRun, SkynetRun, SpawnRun, SubStats, SupLoopRun, SupRestartRun,
-    Workload, compute_for, rss_bytes,
+    TimersRun, Workload, compute_for, rss_bytes, timers_lead,
 };
 
 /// Asks a ring node, subscriber or ponger to report its own count, and then to stop. Like the raw-tokio side,
@@ -88,6 +88,49 @@ async fn drive(node: Node, w: Workload) -> Outcome {
         Workload::OutCall { .. } | Workload::MainCall { .. } | Workload::Fairness { .. } => {
             unreachable!("run drives these from tokio code")
         }
+        Workload::Timers { n } => timers(node, n).await.outcome(),
+    }
+}
+
+/// `n` timers (`Addr::send_after`) to one receiving process, all due at one instant: the
+/// node's timer service holds them (no task per timer), and its driver delivers them.
+async fn timers(node: &Node, n: usize) -> TimersRun {
+    let (done_tx, done_rx) = oneshot::channel();
+    let receiver = node
+        .spawn(move |mut ctx: Ctx<u64>| async move {
+            let (mut got, mut sum) = (0u64, 0u64);
+            let mut first = None;
+            while got < n as u64 {
+                let v = next(&mut ctx).await;
+                first.get_or_insert_with(Instant::now);
+                got += 1;
+                sum += v;
+            }
+            let _ = done_tx.send((got, sum, first, Instant::now()));
+        })
+        .expect("spawn the receiver");
+    let rss_before = rss_bytes();
+    let t0 = Instant::now();
+    let due = t0 + timers_lead(n);
+    let due_at = tokio::time::Instant::from_std(due);
+    for i in 0..n {
+        let after = due_at.saturating_duration_since(tokio::time::Instant::now());
+        receiver.send_after(i as u64, after);
+    }
+    let set = t0.elapsed();
+    let set_in_time = Instant::now() < due;
+    let rss_pending = rss_bytes();
+    let (got, sum, first, last) = done_rx.await.expect("the receiver reports");
+    TimersRun {
+        n,
+        set,
+        set_in_time,
+        rss_before,
+        rss_pending,
+        fire_all: last.saturating_duration_since(due),
+        got,
+        sum,
+        first_on_time: first.is_some_and(|f| f >= due),
     }
 }
 

@@ -57,6 +57,16 @@ pub(crate) enum Workload {
     /// `hogs` actors each compute for [`HOG_CHUNKS`] x [`HOG_CHUNK`] without awaiting
     /// inside a chunk, beside an actor that sleeps 1 ms at a time: its gaps between ticks.
     Fairness { hogs: usize },
+    /// `n` timers set at once to one receiving process, all due at the same instant, some
+    /// time after the last is set: bytes per pending timer (resident memory), then fires per
+    /// second from that instant until the receiver has them all (issue 14).
+    Timers { n: usize },
+}
+
+/// How long after the start of the timers workload its timers are due: long enough for
+/// setting `n` of them, on the slowest system, to end well before.
+pub(crate) fn timers_lead(n: usize) -> Duration {
+    Duration::from_secs(1) + Duration::from_micros(2 * n as u64)
 }
 
 /// How many chunks each hog of the fairness workload computes.
@@ -126,6 +136,7 @@ impl Workload {
             }),
             "maincall" => want(1).map(|()| Workload::MainCall { total: us(0) }),
             "fairness" => want(1).map(|()| Workload::Fairness { hogs: us(0) }),
+            "timers" => want(1).map(|()| Workload::Timers { n: us(0) }),
             "pubsub" => want(2).map(|()| Workload::PubSub {
                 subs: us(0),
                 msgs: us(1),
@@ -138,7 +149,10 @@ impl Workload {
 
     fn validate(self) -> Result<(), String> {
         let ok = match self {
-            Workload::Spawn { n } | Workload::PingPong { n } | Workload::Emit { n } => n > 0,
+            Workload::Spawn { n }
+            | Workload::PingPong { n }
+            | Workload::Emit { n }
+            | Workload::Timers { n } => n > 0,
             Workload::MainCall { total } => total > 0,
             Workload::Fairness { hogs } => hogs > 0,
             Workload::OutCall { callers, total } => callers > 0 && total >= callers,
@@ -188,6 +202,7 @@ impl Workload {
             Workload::OutCall { .. } => "outcall",
             Workload::MainCall { .. } => "maincall",
             Workload::Fairness { .. } => "fairness",
+            Workload::Timers { .. } => "timers",
         }
     }
 }
@@ -836,6 +851,52 @@ impl EmitRun {
             )
             .require(!self.enabled, || {
                 "a handler listens to the event".to_string()
+            })
+    }
+}
+
+/// Raw measurements of the timers workload.
+#[derive(Debug)]
+pub(crate) struct TimersRun {
+    pub(crate) n: usize,
+    /// Setting all `n` timers.
+    pub(crate) set: Duration,
+    /// Whether setting them ended before they were due (else the figures mean little).
+    pub(crate) set_in_time: bool,
+    pub(crate) rss_before: u64,
+    /// With all `n` timers pending.
+    pub(crate) rss_pending: u64,
+    /// From the instant the timers were due until the receiver had the last one.
+    pub(crate) fire_all: Duration,
+    /// Messages the receiver got, and their sum (the timers carry `0..n`).
+    pub(crate) got: u64,
+    pub(crate) sum: u64,
+    /// Whether the first message arrived at or after the instant the timers were due.
+    pub(crate) first_on_time: bool,
+}
+
+impl TimersRun {
+    pub(crate) fn outcome(self) -> Outcome {
+        let n = self.n;
+        let want = (n as u64) * (n as u64).saturating_sub(1) / 2;
+        let bytes = (self.rss_pending as f64 - self.rss_before as f64) / n as f64;
+        Outcome::new("timers")
+            .field("n", n)
+            .field("fires_per_s", rate(n, self.fire_all))
+            .field("bytes_per_timer", Fmt1(bytes))
+            .field("set_ns_per", per(nanos(self.set), n))
+            .field("fire_ms", Fmt1(nanos(self.fire_all) / 1e6))
+            .require(self.got == n as u64 && self.sum == want, || {
+                format!(
+                    "the receiver got {} messages summing to {}, expected {n} summing to {want}",
+                    self.got, self.sum
+                )
+            })
+            .require(self.first_on_time, || {
+                "a timer fired before its deadline".to_string()
+            })
+            .require(self.set_in_time, || {
+                "setting the timers took longer than the lead before they were due".to_string()
             })
     }
 }

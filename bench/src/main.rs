@@ -6,7 +6,8 @@
 //! `actix`. Workloads: `spawn N`, `pingpong N`, `ring NODES HOPS`, `skynet [LEAVES]`,
 //! `call CALLERS TOTAL`, `fanout SUBS MSGS`, `suprestart KILLS` (beamish only), `suploop RESTARTS` (beamish only),
 //! `observe N IDLE` (beamish only), `pubsub SUBS MSGS`
-//! (beamish and ractor), `registry PROCS PARTITIONS ROUNDS` (beamish only). `beamish-bench systems` lists the systems built in.
+//! (beamish and ractor), `registry PROCS PARTITIONS ROUNDS` (beamish only), `timers N` (beamish
+//! and tokio). `beamish-bench systems` lists the systems built in.
 //!
 //! A system that does not implement a workload prints nothing on stdout and exits with
 //! [`NOT_IMPLEMENTED`]; `cargo xtask bench` knows the same list and does not run it.
@@ -42,7 +43,7 @@ const USAGE: &str = "usage: beamish-bench <system> <workload> [args]\n       \
      workloads: spawn N | pingpong N | ring NODES HOPS | skynet [LEAVES] | \
      call CALLERS TOTAL | fanout SUBS MSGS | suprestart KILLS | suploop RESTARTS | observe N IDLE | \
      pubsub SUBS MSGS | \
-     registry PROCS PARTITIONS ROUNDS";
+     registry PROCS PARTITIONS ROUNDS | timers N";
 
 /// The exit status of a run whose system does not implement the workload.
 const NOT_IMPLEMENTED: i32 = 3;
@@ -58,7 +59,8 @@ fn implements(system: &str, w: Workload) -> bool {
         | Workload::Registry { .. }
         | Workload::Emit { .. } => matches!(system, "beamish" | "beamish-st"),
         Workload::PubSub { .. } => matches!(system, "beamish" | "beamish-st" | "ractor"),
-        Workload::MainCall { .. } | Workload::Fairness { .. } => {
+        // The peers' timers are a tokio task each, which the tokio rows already measure.
+        Workload::MainCall { .. } | Workload::Fairness { .. } | Workload::Timers { .. } => {
             matches!(system, "beamish" | "beamish-st" | "tokio" | "tokio-st")
         }
         _ => true,

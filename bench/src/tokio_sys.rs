@@ -13,7 +13,7 @@ use tokio::sync::{mpsc, oneshot};
 
 use crate::common::{
     CallRun, FairnessRun, FanoutRun, HOG_CHUNK, HOG_CHUNKS, Latch, Outcome, PingPongRun, RingRun,
-    SkynetRun, SpawnRun, SubStats, Workload, compute_for, rss_bytes,
+    SkynetRun, SpawnRun, SubStats, TimersRun, Workload, compute_for, rss_bytes, timers_lead,
 };
 
 /// Runs one workload; the caller provides the runtime.
@@ -29,6 +29,7 @@ pub(crate) async fn run(w: Workload) -> Outcome {
         Workload::OutCall { callers, total } => call(callers, total).await.outcome_as("outcall"),
         Workload::MainCall { total } => maincall(total).await.outcome_as("maincall"),
         Workload::Fairness { hogs } => fairness(hogs).await.outcome(),
+        Workload::Timers { n } => timers(n).await.outcome(),
         Workload::SupRestart { .. }
         | Workload::SupLoop { .. }
         | Workload::Observe { .. }
@@ -360,5 +361,55 @@ async fn fanout(subs: usize, msgs: usize) -> FanoutRun {
         msgs,
         elapsed,
         stats,
+    }
+}
+
+/// `n` timers the tokio way: a task per timer that sleeps until the instant they are all due
+/// and sends its number to one receiving task.
+async fn timers(n: usize) -> TimersRun {
+    let (tx, mut rx) = mpsc::unbounded_channel::<u64>();
+    let receiver = tokio::spawn(async move {
+        let (mut got, mut sum) = (0u64, 0u64);
+        let mut first = None;
+        while got < n as u64 {
+            let Some(v) = rx.recv().await else { break };
+            first.get_or_insert_with(Instant::now);
+            got += 1;
+            sum += v;
+        }
+        (got, sum, first, Instant::now())
+    });
+    let armed = Latch::new(n);
+    let rss_before = rss_bytes();
+    let t0 = Instant::now();
+    let due = t0 + timers_lead(n);
+    let due_at = tokio::time::Instant::from_std(due);
+    for i in 0..n {
+        let (tx, armed) = (tx.clone(), armed.clone());
+        tokio::spawn(async move {
+            let sleep = tokio::time::sleep_until(due_at);
+            armed.count_down();
+            drop(armed);
+            sleep.await;
+            let _ = tx.send(i as u64);
+        });
+    }
+    drop(tx);
+    // Every task has run once, so every sleep is in tokio's timer wheel.
+    armed.wait().await;
+    let set = t0.elapsed();
+    let set_in_time = Instant::now() < due;
+    let rss_pending = rss_bytes();
+    let (got, sum, first, last) = receiver.await.expect("the receiver reports");
+    TimersRun {
+        n,
+        set,
+        set_in_time,
+        rss_before,
+        rss_pending,
+        fire_all: last.saturating_duration_since(due),
+        got,
+        sum,
+        first_on_time: first.is_some_and(|f| f >= due),
     }
 }

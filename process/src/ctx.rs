@@ -23,6 +23,9 @@ use crate::signal::{Message, Signal, Watcher};
 pub struct Ctx<M> {
     cell: Arc<Cell<M>>,
     inbox: Inbox<Message<M>>,
+    /// What a GenServer's callback asked its loop to do next (idle timeout, continue); see
+    /// `timer/server.rs`. Allocated on first use.
+    pub(crate) next: Option<Box<crate::timer::ServerNext<M>>>,
 }
 
 impl<M> fmt::Debug for Ctx<M> {
@@ -38,6 +41,7 @@ impl<M: Send + 'static> Ctx<M> {
         Ctx {
             cell,
             inbox: Inbox::new(),
+            next: None,
         }
     }
 

@@ -76,6 +76,7 @@ mod signal;
 mod table;
 mod task;
 mod term;
+mod timer;
 
 pub use addr::Addr;
 pub use beamish_mailbox::Capacity;
@@ -97,3 +98,4 @@ pub use task::{
     ZipInput, async_stream, async_stream_from,
 };
 pub use term::{Term, WireTerm};
+pub use timer::{Timeout, TimerRef};

@@ -138,6 +138,8 @@ pub(crate) struct NodeInner {
     pub(crate) mailbox_alert: usize,
     /// The deadlines of waiting calls, watched by one sweeper task (see `deadlines`).
     pub(crate) deadlines: Arc<Deadlines>,
+    /// The node's timers, served by one driver task (see `timer`).
+    pub(crate) timers: Arc<crate::timer::Timers>,
 }
 
 impl fmt::Debug for Node {
@@ -194,6 +196,7 @@ impl Node {
                 rt,
                 sched,
                 deadlines: Deadlines::new(),
+                timers: crate::timer::Timers::new(id, config.creation),
                 telemetry: config.telemetry,
                 mailbox_alert: config.mailbox_alert.unwrap_or(0),
             }),

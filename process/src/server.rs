@@ -100,6 +100,29 @@ pub trait GenServer: Sized + Send + 'static {
         async { Ok(()) }
     }
 
+    /// Runs the continue a callback asked for with
+    /// [`ServerCtx::continue_with`](Ctx::continue_with), once that callback has returned and
+    /// before the server takes any message (OTP's `handle_continue/2`). The default hands
+    /// `arg` to [`handle_info`](Self::handle_info).
+    fn handle_continue(
+        &mut self,
+        arg: Self::Info,
+        ctx: &mut ServerCtx<Self>,
+    ) -> impl Future<Output = Result<(), Exit>> + Send {
+        self.handle_info(Message::Msg(arg), ctx)
+    }
+
+    /// Runs when the idle timeout armed with
+    /// [`ServerCtx::idle_timeout`](Ctx::idle_timeout) passes with no message
+    /// (`handle_info(timeout, State)` in OTP). The default does nothing.
+    fn handle_timeout(
+        &mut self,
+        ctx: &mut ServerCtx<Self>,
+    ) -> impl Future<Output = Result<(), Exit>> + Send {
+        let _ = ctx;
+        async { Ok(()) }
+    }
+
     /// Runs when the server stops: after a callback returned an error or panicked, and on an
     /// exit signal from its parent while trapping exits (R-GS-7).
     fn terminate(
@@ -780,20 +803,38 @@ async fn run<S: GenServer>(
             return reason;
         }
     }
-    loop {
-        let msg = ctx.recv().await;
-        let outcome = AssertUnwindSafe(dispatch(&mut state, msg, &mut ctx))
-            .catch_unwind()
-            .await;
-        let reason = match outcome {
-            Ok(Ok(())) => continue,
-            Ok(Err(reason)) => reason,
-            Err(panic) => Exit::from_panic(&*panic),
+    let reason = 'serve: loop {
+        // A continue runs before any message (`{continue, Arg}`), and may ask for another.
+        while let Some(arg) = ctx.take_continue() {
+            if let Err(reason) = guarded(state.handle_continue(arg, &mut ctx)).await {
+                break 'serve reason;
+            }
+        }
+        let msg = match ctx.take_idle_timeout() {
+            None => ctx.recv().await,
+            Some(after) => match ctx.recv_timeout(after).await {
+                Some(msg) => msg,
+                None => match guarded(state.handle_timeout(&mut ctx)).await {
+                    Ok(()) => continue,
+                    Err(reason) => break reason,
+                },
+            },
         };
-        let _ = AssertUnwindSafe(state.terminate(&reason, &mut ctx))
-            .catch_unwind()
-            .await;
-        return reason;
+        if let Err(reason) = guarded(dispatch(&mut state, msg, &mut ctx)).await {
+            break reason;
+        }
+    };
+    let _ = AssertUnwindSafe(state.terminate(&reason, &mut ctx))
+        .catch_unwind()
+        .await;
+    reason
+}
+
+/// Runs one callback; a panic becomes the server's exit reason.
+async fn guarded(callback: impl Future<Output = Result<(), Exit>>) -> Result<(), Exit> {
+    match AssertUnwindSafe(callback).catch_unwind().await {
+        Ok(r) => r,
+        Err(panic) => Err(Exit::from_panic(&*panic)),
     }
 }
 

@@ -32,11 +32,12 @@ usage: cargo xtask bench [--quick] [--only WORKLOAD[,...]] [--systems SYSTEM[,..
 
   --quick      smaller sizes and 3 rounds (about two minutes)
   --only       workloads: spawn, pingpong, ring, skynet, call, fanout, suprestart, suploop,
-               observe, pubsub, registry, emit, outcall, maincall, fairness (suprestart,
+               observe, pubsub, registry, emit, outcall, maincall, fairness, timers (suprestart,
                suploop: beamish and BEAM only; pubsub: beamish, BEAM and ractor; registry,
                observe, emit (telemetry with no handler): beamish only; outcall (calls from
                tokio tasks): all but the BEAM; maincall (from the block_on body): beamish and
-               tokio; fairness (a 1 ms ticker beside CPU hogs): beamish, BEAM and tokio)
+               tokio; fairness (a 1 ms ticker beside CPU hogs) and timers: beamish, BEAM and
+               tokio)
   --systems    beamish, beamish-st (on one scheduler thread), beam, ractor, kameo, actix, tokio,
                tokio-st (default: all available)
   --rounds     rounds of interleaved runs (default 5, --quick 3)

@@ -75,6 +75,11 @@ const FAIRNESS: &[Metric] = &[
 ];
 const REGISTRY: &[Metric] = &[m("ops_per_s", "ops/s", true)];
 const EMIT: &[Metric] = &[m("ns_per_emit", "ns/emit", false)];
+const TIMERS: &[Metric] = &[
+    m("fires_per_s", "fires/s", true),
+    m("bytes_per_timer", "bytes/timer", false),
+    m("set_ns_per", "ns/timer set", false),
+];
 const SUPLOOP: &[Metric] = &[m("restarts_per_s", "restarts/s", true)];
 const OBSERVE: &[Metric] = &[
     m("observed_ns_per_rt", "ns/round trip observed", false),
@@ -104,6 +109,7 @@ pub(crate) fn metrics(workload: &str) -> &'static [Metric] {
         "outcall" => OUTCALL,
         "maincall" => MAINCALL,
         "fairness" => FAIRNESS,
+        "timers" => TIMERS,
         _ => &[],
     }
 }
@@ -125,6 +131,7 @@ pub(crate) const WORKLOADS: &[&str] = &[
     "outcall",
     "maincall",
     "fairness",
+    "timers",
 ];
 
 /// Whether `system` implements `workload`. The actor workloads run everywhere; suprestart
@@ -137,11 +144,9 @@ pub(crate) fn implements(workload: &str, system: &str) -> bool {
         "suprestart" | "suploop" => matches!(system, "beamish" | "beamish-st" | "beam"),
         "pubsub" => matches!(system, "beamish" | "beamish-st" | "beam" | "ractor"),
         "registry" | "observe" | "emit" => matches!(system, "beamish" | "beamish-st"),
-        // Calls from tokio code: the BEAM has no outside to call from.
-        "outcall" => system != "beam",
-        "maincall" => matches!(system, "beamish" | "tokio"),
-        // The actor libraries on tokio share tokio's threads: the tokio rows stand for them.
-        "fairness" => matches!(
+        // The actor libraries on tokio share tokio's threads, and their timers are a tokio
+        // task each: the tokio rows stand for them.
+        "fairness" | "timers" => matches!(
             system,
             "beamish" | "beamish-st" | "beam" | "tokio" | "tokio-st"
         ),
@@ -189,6 +194,7 @@ impl Case {
             }
             ("maincall", [total]) => format!("call from the main body {}", si(*total)),
             ("fairness", [hogs]) => format!("fairness, {hogs} hogs on 2 workers"),
+            ("timers", [n]) => format!("timers {} pending", si(*n)),
             (w, _) => format!("{w} {}", self.arg_strings().join(" ")),
         }
     }
@@ -249,6 +255,8 @@ pub(crate) fn full_cases() -> Vec<Case> {
         // A 1 ms ticker beside processes computing 5 x 200 ms without an await (issue 14).
         Case::new("fairness", &[2]),
         Case::new("fairness", &[4]),
+        // A million pending timers, all due at once (issue 14).
+        Case::new("timers", &[1_000_000]),
     ]
 }
 
@@ -279,6 +287,7 @@ pub(crate) fn quick_cases() -> Vec<Case> {
         Case::new("maincall", &[20_000]),
         Case::new("fairness", &[2]),
         Case::new("fairness", &[4]),
+        Case::new("timers", &[1_000_000]),
     ]
 }
 
@@ -322,6 +331,7 @@ mod tests {
                 "call from the main body 200k",
                 "fairness, 2 hogs on 2 workers",
                 "fairness, 4 hogs on 2 workers",
+                "timers 1M pending",
             ]
         );
     }
