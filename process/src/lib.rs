@@ -71,6 +71,7 @@ mod node;
 mod pid;
 mod process;
 mod sched;
+mod scope;
 mod server;
 mod signal;
 mod table;
@@ -89,6 +90,7 @@ pub use node::{DEFAULT_PROCESS_LIMIT, Executor, Node, NodeConfig};
 pub use pid::{NodeId, Pid, Ref};
 pub use process::{SpawnOpts, current_pid};
 pub use sched::{REDUCTIONS, block_in_place, consume_reductions};
+pub use scope::ScopeError;
 pub use server::{
     Caller, DEFAULT_CALL_TIMEOUT, Dest, GenServer, Reply, ReplyTo, ServerCtx, ServerMsg, ServerRef,
 };

@@ -38,10 +38,10 @@ pub fn current_pid() -> Option<Pid> {
 }
 
 /// Restores the previous current pid when a poll ends, even by panic.
-struct CurrentGuard(Option<Pid>);
+pub(crate) struct CurrentGuard(Option<Pid>);
 
 impl CurrentGuard {
-    fn enter(pid: Pid) -> CurrentGuard {
+    pub(crate) fn enter(pid: Pid) -> CurrentGuard {
         LAST_POLLED.set(Some(pid));
         CurrentGuard(CURRENT.with(|c| c.replace(Some(pid))))
     }
@@ -95,6 +95,26 @@ where
     Fut: Future + Send + 'static,
     Fut::Output: IntoExit,
 {
+    let cell = new_cell::<M>(node, spec)?;
+    let fut = ProcessFuture {
+        cell: cell.clone(),
+        registered: false,
+        body: Body::Start { f: body },
+    };
+    match &node.inner.sched {
+        Some(sched) => sched.spawn(fut),
+        None => drop(node.inner.rt.spawn(fut)),
+    }
+    Ok(Addr::from_cell(cell))
+}
+
+/// Makes a process's cell and files it in the table, under the process limit (R-PROC-1),
+/// linked and monitored as `spec` says; announces it (`spawned`) before it can run.
+#[inline]
+pub(crate) fn new_cell<M: Send + 'static>(
+    node: &Node,
+    spec: SpawnSpec,
+) -> Result<Arc<Cell<M>>, SpawnError> {
     let inner = &node.inner;
     if inner.live.fetch_add(1, Ordering::Relaxed) >= inner.limit {
         inner.live.fetch_sub(1, Ordering::Relaxed);
@@ -123,16 +143,7 @@ where
     }
     // Before the process first runs, so before any event of its own.
     crate::emit::spawned(node, cell.pid(), kind, spec.parent);
-    let fut = ProcessFuture {
-        cell: cell.clone(),
-        registered: false,
-        body: Body::Start { f: body },
-    };
-    match &inner.sched {
-        Some(sched) => sched.spawn(fut),
-        None => drop(inner.rt.spawn(fut)),
-    }
-    Ok(Addr::from_cell(cell))
+    Ok(cell)
 }
 
 pin_project_lite::pin_project! {
@@ -240,7 +251,11 @@ fn finish<M: Send + 'static, F, Fut>(
 }
 
 /// Applies one control signal. Returns the exit reason if the signal ends the process.
-fn handle_signal<M: Send + 'static>(cell: &Cell<M>, sig: Signal, slot: DataSlot) -> Option<Exit> {
+pub(crate) fn handle_signal<M: Send + 'static>(
+    cell: &Cell<M>,
+    sig: Signal,
+    slot: DataSlot,
+) -> Option<Exit> {
     let core = &cell.core;
     match sig {
         Signal::Exit { from, reason, link } => {
@@ -291,7 +306,7 @@ fn handle_signal<M: Send + 'static>(cell: &Cell<M>, sig: Signal, slot: DataSlot)
 
 /// The end of a process, after its state is dropped: release the name, close the mailbox,
 /// answer what arrived before the close, tell links and monitors, leave the table.
-fn terminate<M: Send + 'static>(cell: &Cell<M>, reason: Exit) {
+pub(crate) fn terminate<M: Send + 'static>(cell: &Cell<M>, reason: Exit) {
     let node = &cell.node;
     let core = &cell.core;
     let me = cell.pid();
