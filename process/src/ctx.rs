@@ -36,6 +36,16 @@ impl<M> fmt::Debug for Ctx<M> {
     }
 }
 
+impl<M> Drop for Ctx<M> {
+    /// The messages the process had taken into its private buffer go back to its mailbox,
+    /// so that they are discarded with the rest of it (R-MBX-3) at the end of termination,
+    /// after its links and monitors are told (R-LNK-2), not with the body, before them. One
+    /// lock, only if the buffer holds anything.
+    fn drop(&mut self) {
+        self.inbox.return_to(&self.cell.mailbox);
+    }
+}
+
 impl<M: Send + 'static> Ctx<M> {
     pub(crate) fn new(cell: Arc<Cell<M>>) -> Ctx<M> {
         Ctx {
