@@ -290,9 +290,11 @@ impl<C, D> Mailbox<C, D> {
             return None;
         }
         let mut inner = self.lock();
+        let over_limit = inner.over_limit;
         let extra = inner.extra.as_mut()?;
         let item = extra.control.pop_front();
-        if extra.control.is_empty() {
+        // A mailbox over its kill limit keeps the flag up: its owner must see that too.
+        if extra.control.is_empty() && !over_limit {
             self.control_pending.store(false, Ordering::Release);
         }
         let shift = extra.shift;

@@ -35,11 +35,18 @@ fn r_mbx_2_the_push_past_the_limit_marks_the_mailbox_and_wakes_the_owner() {
     assert!(!mb.has_control());
     assert_eq!(count.0.load(Ordering::Relaxed), 0);
 
-    assert_eq!(mb.try_send(3), Ok(3), "a kill limit never refuses a message");
+    assert_eq!(
+        mb.try_send(3),
+        Ok(3),
+        "a kill limit never refuses a message"
+    );
     assert!(mb.is_over_limit());
     assert!(mb.has_control());
     assert_eq!(count.0.load(Ordering::Relaxed), 1);
-    assert_eq!(mb.capacity(), Capacity::KillAbove(NonZeroUsize::new(2).unwrap()));
+    assert_eq!(
+        mb.capacity(),
+        Capacity::KillAbove(NonZeroUsize::new(2).unwrap())
+    );
 }
 
 /// R-MBX-2: `send().await` does not wait at a kill limit either; it passes it at once.
@@ -108,4 +115,19 @@ fn returned_messages_keep_control_places_right() {
     let (_, slot) = mb.take_control().unwrap();
     mb.push_data_at(slot, 99).unwrap();
     assert_eq!(mb.close().data, [1, 2, 99, 3]);
+}
+
+/// R-MBX-2: taking the last control item does not lower the control flag of a mailbox over
+/// its limit, or an owner that drained its control lane while the limit was passed would
+/// never look again.
+#[test]
+fn r_mbx_2_draining_the_control_lane_keeps_the_flag_of_a_mailbox_over_its_limit() {
+    let mb: Mailbox<&str, u32> = Mailbox::new(Capacity::KillAbove(NonZeroUsize::MIN));
+    mb.push_control("monitor").unwrap();
+    mb.try_send(1).unwrap();
+    mb.try_send(2).unwrap();
+    assert!(mb.is_over_limit());
+    assert_eq!(mb.take_control().map(|(c, _)| c), Some("monitor"));
+    assert!(mb.take_control().is_none());
+    assert!(mb.has_control(), "the owner must still be told");
 }

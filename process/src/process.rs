@@ -57,7 +57,12 @@ impl Drop for CurrentGuard {
 /// mailbox.
 #[derive(Debug, Clone, Default)]
 pub struct SpawnOpts {
-    /// The mailbox's capacity for data messages.
+    /// The mailbox's capacity for data messages: unbounded (the default, as on the BEAM), a
+    /// bound that holds senders back ([`Capacity::Bounded`]: `send` fails with
+    /// [`SendError::Full`](crate::SendError::Full), `send_wait` waits), or a kill limit
+    /// ([`Capacity::KillAbove`]: senders are never held back, and the process dies with
+    /// [`Exit::Killed`] once its queue passes the limit, as with `max_heap_size` and
+    /// `kill => true`, R-MBX-2; its supervisor restarts it as for any other exit).
     pub capacity: Capacity,
     /// Start with exits trapped, as if the first thing the process did was `trap_exit(true)`.
     pub trap_exit: bool,
@@ -188,6 +193,12 @@ where
 
         // The flag is read here, so that a poll with no signal waiting calls nothing.
         if this.cell.mailbox.has_control() {
+            if this.cell.mailbox.is_over_limit() {
+                // A send passed the mailbox's kill limit (`Capacity::KillAbove`): like
+                // `max_heap_size` with `kill`, untrappable, reason `killed` (R-MBX-2).
+                finish(this.cell, this.body, Exit::Killed);
+                return Poll::Ready(());
+            }
             while let Some((sig, slot)) = this.cell.mailbox.take_control() {
                 if let Some(reason) = handle_signal(this.cell, sig, slot) {
                     finish(this.cell, this.body, reason);
