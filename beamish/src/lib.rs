@@ -68,8 +68,8 @@
 //!
 //!     // A GenServer: casts do not wait; a call waits for the reply (5 s timeout by default).
 //!     let counter = node.start(Counter::default()).await?;
-//!     counter.cast(1);
-//!     counter.cast(2);
+//!     counter.cast(1)?;
+//!     counter.cast(2)?;
 //!     assert_eq!(counter.call(()).await?, 3);
 //!
 //!     // A process that panics on its first message. A monitor sees why it ended; nothing

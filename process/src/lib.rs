@@ -37,7 +37,7 @@
 //! # tokio::runtime::Runtime::new().unwrap().block_on(async {
 //! let node = Node::start_default()?;
 //! let counter = node.start(Counter::default()).await?;
-//! counter.cast(2);
+//! counter.cast(2)?;
 //! assert_eq!(counter.call(()).await?, 2);
 //!
 //! // A plain process that crashes; a monitor sees why, and nothing else is disturbed.
@@ -82,7 +82,9 @@ pub use addr::Addr;
 pub use beamish_mailbox::Capacity;
 pub use cell::{Kind, Status};
 pub use ctx::Ctx;
-pub use error::{CallError, NodeError, RegisterError, SendError, SpawnError, StartError};
+pub use error::{
+    CallError, CastError, LinkError, NodeError, RegisterError, SendError, SpawnError, StartError,
+};
 pub use exit::{CallTimeout, Exit, IntoExit, WireError};
 pub use info::{HandledCounts, NodeRates, NodeTotals, ProcessInfo};
 pub use node::{DEFAULT_PROCESS_LIMIT, Executor, Node, NodeConfig};
@@ -92,7 +94,7 @@ pub use sched::{REDUCTIONS, block_in_place, consume_reductions};
 pub use server::{
     Caller, DEFAULT_CALL_TIMEOUT, Dest, GenServer, Reply, ReplyTo, ServerCtx, ServerMsg, ServerRef,
 };
-pub use signal::{DownMsg, ExitMsg, Message};
+pub use signal::{DownMsg, ExitMsg, Message, Monitored};
 pub use task::{
     AsyncStream, DEFAULT_TASK_TIMEOUT, KeepInput, NoInput, OnTimeout, Task, TaskCtx, TaskError,
     ZipInput, async_stream, async_stream_from,

@@ -18,7 +18,7 @@ use crate::error::SpawnError;
 use crate::exit::{Exit, IntoExit};
 use crate::node::Node;
 use crate::pid::{Pid, Ref};
-use crate::signal::{ExitAction, Message, Signal, Watcher, exit_action};
+use crate::signal::{ExitAction, Message, Monitored, Signal, Watcher, exit_action};
 
 thread_local! {
     static CURRENT: StdCell<Option<Pid>> = const { StdCell::new(None) };
@@ -290,10 +290,24 @@ fn handle_signal<M: Send + 'static>(cell: &Cell<M>, sig: Signal, slot: DataSlot)
         }
         Signal::Down { mref, pid, reason } => {
             // A DOWN for a monitor that was removed is dropped (R-MON-4).
-            if core.relations(|r| r.monitors.remove(&mref)).is_some() {
+            let object = core.relations(|r| {
+                r.monitors.remove(&mref)?;
+                let name = match r.monitored_names.is_empty() {
+                    true => None,
+                    false => r.monitored_names.remove(&mref),
+                };
+                Some(match name {
+                    Some(name) => Monitored::Name {
+                        name,
+                        node: cell.node.name_arc(),
+                    },
+                    None => Monitored::Pid(pid),
+                })
+            });
+            if let Some(object) = object {
                 let _ = cell
                     .mailbox
-                    .push_data_at(slot, Message::down(mref, pid, reason));
+                    .push_data_at(slot, Message::down(mref, pid, object, reason));
             }
             None
         }
