@@ -85,7 +85,6 @@ impl<I: Clone + Send + 'static> KeepInput<I> for ZipInput<I> {
 /// # Example
 /// ```
 /// use beamish_process::{Node, async_stream};
-/// use futures::StreamExt;
 ///
 /// # tokio::runtime::Runtime::new().unwrap().block_on(async {
 /// let node = Node::start_default()?;
