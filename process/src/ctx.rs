@@ -15,7 +15,7 @@ use crate::error::{LinkError, SpawnError};
 use crate::exit::{Exit, IntoExit};
 use crate::node::Node;
 use crate::pid::{Pid, Ref};
-use crate::process::{SpawnOpts, SpawnSpec, send_exit, signal_self, spawn};
+use crate::process::{SpawnOpts, send_exit, signal_self};
 use crate::signal::{Message, Signal, Watcher};
 
 /// A process's own view of itself: its mailbox, links, monitors and exit flags. Handed to the
@@ -350,17 +350,13 @@ impl<M: Send + 'static> Ctx<M> {
 
     // ---- spawning --------------------------------------------------------------------
 
-    fn spec(&self, kind: Kind, link: bool, opts: SpawnOpts) -> SpawnSpec {
-        SpawnSpec {
-            opts,
-            kind,
-            link: link.then(|| self.pid()),
-            monitor: None,
-            parent: link.then(|| self.pid()),
-        }
+    /// The process's core, for the spawn builder.
+    pub(crate) fn core(&self) -> &crate::cell::Core {
+        &self.cell.core
     }
 
-    /// Spawns a process, unlinked.
+    /// Spawns a process, unlinked. Same as `ctx.build().spawn(body)` (see
+    /// [`SpawnBuilder`](crate::SpawnBuilder)).
     pub fn spawn<N, F, Fut>(&self, body: F) -> Result<Addr<N>, SpawnError>
     where
         N: Send + 'static,
@@ -368,15 +364,12 @@ impl<M: Send + 'static> Ctx<M> {
         Fut: Future + Send + 'static,
         Fut::Output: IntoExit,
     {
-        spawn(
-            &self.cell.node,
-            self.spec(Kind::Process, false, SpawnOpts::default()),
-            body,
-        )
+        self.build().spawn(body)
     }
 
     /// Spawns a process linked to this one; the link exists before the new process runs, so
-    /// neither can die unnoticed (R-LNK-1, `spawn_link`).
+    /// neither can die unnoticed (R-LNK-1, `spawn_link`). Same as
+    /// `ctx.build().link().spawn(body)`.
     pub fn spawn_link<N, F, Fut>(&self, body: F) -> Result<Addr<N>, SpawnError>
     where
         N: Send + 'static,
@@ -384,10 +377,11 @@ impl<M: Send + 'static> Ctx<M> {
         Fut: Future + Send + 'static,
         Fut::Output: IntoExit,
     {
-        self.spawn_with(SpawnOpts::default(), true, body)
+        self.build().link().spawn(body)
     }
 
-    /// Spawns a process with options, linked to this one if `link`.
+    /// Spawns a process with options, linked to this one if `link`. Same as
+    /// `ctx.build().opts(opts)`, with `.link()` if `link`, `.spawn(body)`.
     pub fn spawn_with<N, F, Fut>(
         &self,
         opts: SpawnOpts,
@@ -406,7 +400,7 @@ impl<M: Send + 'static> Ctx<M> {
     /// Spawns a process of the given [`Kind`] with options, linked to this one if `link`.
     /// The kind is what introspection shows ([`ProcessInfo::kind`](crate::ProcessInfo)); a
     /// behaviour built on plain processes (a supervisor, say) uses it to be seen as what it
-    /// is.
+    /// is. Same as `ctx.build().kind(kind).opts(opts)`, with `.link()` if `link`.
     pub fn spawn_kind<N, F, Fut>(
         &self,
         kind: Kind,
@@ -420,14 +414,12 @@ impl<M: Send + 'static> Ctx<M> {
         Fut: Future + Send + 'static,
         Fut::Output: IntoExit,
     {
-        let addr = spawn(&self.cell.node, self.spec(kind, link, opts), body)?;
-        if link {
-            self.cell.core.relations(|r| r.links.insert(addr.pid()));
-        }
-        Ok(addr)
+        let builder = self.build().kind(kind).opts(opts);
+        if link { builder.link() } else { builder }.spawn(body)
     }
 
-    /// Spawns a process and monitors it (`spawn_monitor`).
+    /// Spawns a process and monitors it (`spawn_monitor`). Same as
+    /// `ctx.build().monitor().spawn(body)`.
     pub fn spawn_monitor<N, F, Fut>(&self, body: F) -> Result<(Addr<N>, Ref), SpawnError>
     where
         N: Send + 'static,
@@ -435,16 +427,7 @@ impl<M: Send + 'static> Ctx<M> {
         Fut: Future + Send + 'static,
         Fut::Output: IntoExit,
     {
-        // The monitor exists before the child runs: a child that dies at once still reports
-        // its real reason, not `noproc`.
-        let mref = self.cell.node.make_ref();
-        let mut spec = self.spec(Kind::Process, false, SpawnOpts::default());
-        spec.monitor = Some((mref, Watcher::Process(self.pid())));
-        let addr = spawn(&self.cell.node, spec, body)?;
-        self.cell
-            .core
-            .relations(|r| r.monitors.insert(mref, addr.pid()));
-        Ok((addr, mref))
+        self.build().monitor().spawn(body)
     }
 
     /// Registers this process under `name` (see [`Node::register`]).

@@ -16,6 +16,9 @@ pub enum SpawnError {
         /// The configured limit.
         limit: usize,
     },
+    /// The name asked for ([`SpawnBuilder::name`](crate::SpawnBuilder::name)) could not be
+    /// registered; nothing was spawned.
+    Name(RegisterError),
 }
 
 impl fmt::Display for SpawnError {
@@ -24,11 +27,19 @@ impl fmt::Display for SpawnError {
             SpawnError::SystemLimit { limit } => {
                 write!(f, "system_limit: the node already runs {limit} processes")
             }
+            SpawnError::Name(e) => write!(f, "cannot register the new process: {e}"),
         }
     }
 }
 
-impl std::error::Error for SpawnError {}
+impl std::error::Error for SpawnError {
+    fn source(&self) -> Option<&(dyn std::error::Error + 'static)> {
+        match self {
+            SpawnError::Name(e) => Some(e),
+            SpawnError::SystemLimit { .. } => None,
+        }
+    }
+}
 
 /// Why a message was not delivered. The message is given back.
 #[derive(PartialEq, Eq)]

@@ -41,7 +41,8 @@
 //! assert_eq!(counter.call(()).await?, 2);
 //!
 //! // A plain process that crashes; a monitor sees why, and nothing else is disturbed.
-//! let crasher = node.spawn(|mut ctx: beamish_process::Ctx<&'static str>| async move {
+//! // (`node.build()` is the spawn builder: link, monitor, name, capacity, kind, trap_exit.)
+//! let crasher = node.build().spawn(|mut ctx: beamish_process::Ctx<&'static str>| async move {
 //!     if let Message::Msg(m) = ctx.recv().await {
 //!         panic!("{m}");
 //!     }
@@ -74,6 +75,7 @@ mod process;
 mod sched;
 mod server;
 mod signal;
+mod spawn;
 mod table;
 mod task;
 mod term;
@@ -96,6 +98,7 @@ pub use server::{
     Caller, DEFAULT_CALL_TIMEOUT, Dest, GenServer, Reply, ReplyTo, ServerCtx, ServerMsg, ServerRef,
 };
 pub use signal::{DownMsg, ExitMsg, Message, Monitored};
+pub use spawn::{FromNode, FromProcess, NoMonitor, SpawnBuilder, WithMonitor};
 pub use task::{
     AsyncStream, DEFAULT_TASK_TIMEOUT, KeepInput, NoInput, OnTimeout, Task, TaskCtx, TaskError,
     ZipInput, async_stream, async_stream_from,

@@ -78,6 +78,8 @@ pub(crate) struct SpawnSpec {
     pub(crate) monitor: Option<(Ref, Watcher)>,
     /// The spawner, for behaviours that treat an exit from their parent specially.
     pub(crate) parent: Option<Pid>,
+    /// Registered under this name before the process runs.
+    pub(crate) name: Option<Arc<str>>,
 }
 
 impl SpawnSpec {
@@ -88,6 +90,7 @@ impl SpawnSpec {
             link: None,
             monitor: None,
             parent: None,
+            name: None,
         }
     }
 }
@@ -123,6 +126,15 @@ where
         let core = Core::new(node.pid_for(serial), kind, relations);
         Arc::new(Cell::<M>::new(core, capacity, node.clone()))
     });
+    if let Some(name) = &spec.name {
+        if let Err(taken) = node.register(name, cell.pid()) {
+            // Nothing ran and nobody knows of it: undo the spawn.
+            drop(cell.mailbox.close());
+            inner.table.remove(cell.pid().serial());
+            inner.live.fetch_sub(1, Ordering::Relaxed);
+            return Err(SpawnError::Name(taken));
+        }
+    }
     if spec.opts.trap_exit {
         cell.core.trap_exit.store(true, Ordering::Relaxed);
     }
@@ -400,8 +412,9 @@ pub(crate) fn signal_self(cell: &dyn AnyCell, sig: Signal) {
 
 impl Node {
     /// Spawns a process running `body`, from outside any process: unlinked, with default
-    /// options. The body gets the process's [`Ctx`]; whatever it returns is the exit reason
-    /// (`()` is [`Exit::Normal`]).
+    /// options (`node.build().spawn(body)`, see [`SpawnBuilder`](crate::SpawnBuilder)).
+    /// The body gets the process's [`Ctx`]; whatever it returns is the exit reason (`()` is
+    /// [`Exit::Normal`]).
     ///
     /// Fails with [`SpawnError::SystemLimit`] past the node's process limit (R-PROC-1).
     ///
@@ -416,36 +429,33 @@ impl Node {
         Fut: Future + Send + 'static,
         Fut::Output: IntoExit,
     {
-        spawn(
-            self,
-            SpawnSpec::top(Kind::Process, SpawnOpts::default()),
-            body,
-        )
+        self.build().spawn(body)
     }
 
     /// Spawns a process and monitors it from outside any process (`spawn_monitor`): the
-    /// returned future resolves to the process's exit reason. The monitor exists before the
-    /// process runs, so even a process that ends at once reports its real reason, never
-    /// `noproc`.
+    /// returned future resolves to the process's exit reason. Same as
+    /// `node.build().monitor().spawn(body)`.
     pub fn spawn_monitor<M, F, Fut>(
         &self,
         body: F,
-    ) -> Result<(Addr<M>, impl Future<Output = Exit> + Send + 'static), SpawnError>
+    ) -> Result<
+        (
+            Addr<M>,
+            impl Future<Output = Exit> + Send + 'static + use<M, F, Fut>,
+        ),
+        SpawnError,
+    >
     where
         M: Send + 'static,
         F: FnOnce(Ctx<M>) -> Fut + Send + 'static,
         Fut: Future + Send + 'static,
         Fut::Output: IntoExit,
     {
-        let (tx, rx) = tokio::sync::oneshot::channel();
-        let mut spec = SpawnSpec::top(Kind::Process, SpawnOpts::default());
-        spec.monitor = Some((self.make_ref(), Watcher::Waiter(tx)));
-        let addr = spawn(self, spec, body)?;
-        Ok((addr, async move { rx.await.unwrap_or(Exit::NoProc) }))
+        self.build().monitor().spawn(body)
     }
 
-    /// Spawns a process of the given [`Kind`] with options, from outside any process (see
-    /// [`Ctx::spawn_kind`]).
+    /// Spawns a process of the given [`Kind`] with options, from outside any process. Same
+    /// as `node.build().kind(kind).opts(opts).spawn(body)`.
     pub fn spawn_kind<M, F, Fut>(
         &self,
         kind: Kind,
@@ -458,10 +468,11 @@ impl Node {
         Fut: Future + Send + 'static,
         Fut::Output: IntoExit,
     {
-        spawn(self, SpawnSpec::top(kind, opts), body)
+        self.build().kind(kind).opts(opts).spawn(body)
     }
 
-    /// Spawns a process with options, from outside any process.
+    /// Spawns a process with options, from outside any process. Same as
+    /// `node.build().opts(opts).spawn(body)`.
     pub fn spawn_with<M, F, Fut>(&self, opts: SpawnOpts, body: F) -> Result<Addr<M>, SpawnError>
     where
         M: Send + 'static,
@@ -469,6 +480,6 @@ impl Node {
         Fut: Future + Send + 'static,
         Fut::Output: IntoExit,
     {
-        spawn(self, SpawnSpec::top(Kind::Process, opts), body)
+        self.build().opts(opts).spawn(body)
     }
 }

@@ -927,9 +927,12 @@ impl<M: Send + 'static> Ctx<M> {
         server: S,
     ) -> Result<ServerRef<S>, StartError> {
         let (started, result) = oneshot::channel();
-        let addr = self.spawn_kind(Kind::GenServer, opts, true, move |ctx| {
-            run(server, ctx, started)
-        })?;
+        let addr = self
+            .build()
+            .kind(Kind::GenServer)
+            .opts(opts)
+            .link()
+            .spawn(move |ctx| run(server, ctx, started))?;
         finish_start(addr, result).await
     }
 }
