@@ -68,8 +68,8 @@
 //!
 //!     // A GenServer: casts do not wait; a call waits for the reply (5 s timeout by default).
 //!     let counter = node.start(Counter::default()).await?;
-//!     counter.cast(1);
-//!     counter.cast(2);
+//!     counter.cast(1)?;
+//!     counter.cast(2)?;
 //!     assert_eq!(counter.call(()).await?, 3);
 //!
 //!     // A process that panics on its first message. A monitor sees why it ended; nothing
@@ -122,6 +122,78 @@
 //!
 //! A process's body returns its exit reason: `()` is [`Exit::Normal`], and a
 //! `Result<(), E>` lets the body use `?` with any error that converts into an [`Exit`].
+//!
+//! # An application
+//!
+//! Everything here comes from the prelude: a supervision tree run as an [`Application`]
+//! (`prelude::Application`), a dynamic supervisor started under it, Elixir's
+//! `Task.async_stream` consumed with plain `.next().await` and `.collect().await` (no stream
+//! trait to import), and a timer.
+//!
+//! [`Application`]: supervisor::Application
+//!
+//! ```
+//! use beamish::prelude::*;
+//! use std::time::Duration;
+//!
+//! #[tokio::main]
+//! async fn main() -> Result<(), Box<dyn std::error::Error>> {
+//!     let node = Node::new(NodeConfig { executor: Executor::Auto, ..NodeConfig::default() })?;
+//!
+//!     // One process per element, at most `max_concurrency` at a time; a panic stays in its
+//!     // element's process and comes back as an `Err`.
+//!     let mut lengths = async_stream(&node, ["a", "bb", "ccc"], |s: &str| async move { s.len() });
+//!     let mut total = 0;
+//!     while let Some(len) = lengths.next().await {
+//!         total += len?;
+//!     }
+//!     assert_eq!(total, 6);
+//!     let checked: Vec<Result<u32, TaskError>> =
+//!         async_stream(&node, 0..3, |i: u32| async move { assert_ne!(i, 1); i }).collect().await;
+//!     assert!(checked[0].is_ok() && checked[1].is_err() && checked[2].is_ok());
+//!
+//!     // A dynamic supervisor; a child that arms a timer and stops when it fires.
+//!     let workers: DynamicSupervisorRef = DynamicSupervisor::new().start(&node).await?;
+//!     let (fired, on_fire) = tokio::sync::oneshot::channel();
+//!     let fired = std::sync::Mutex::new(Some(fired));
+//!     let spec = ChildSpec::process("ticker", move |mut ctx: Ctx<&'static str>| {
+//!         let fired = fired.lock().unwrap().take();
+//!         async move {
+//!             let _timer: TimerRef = ctx.addr().send_after("tick", Duration::from_millis(1));
+//!             if let Message::Msg("tick") = ctx.recv().await {
+//!                 let _ = fired.map(|f| f.send(()));
+//!             }
+//!         }
+//!     })
+//!     .restart(Restart::Temporary);
+//!     let started: Result<Started, StartChildError> = workers.start_child(spec).await;
+//!     assert!(started?.pid().is_some());
+//!     on_fire.await?;
+//!
+//!     // An application: the tree runs until the shutdown future resolves (here at once;
+//!     // with the feature `signals`, `run_until_signal` waits for SIGTERM or Ctrl-C).
+//!     let tree = Supervisor::new(Strategy::OneForOne).child(ChildSpec::process(
+//!         "idle",
+//!         |mut ctx: Ctx<()>| async move {
+//!             ctx.recv().await;
+//!         },
+//!     ));
+//!     let outcome = Application::new(tree).run(&node, std::future::ready(())).await;
+//!     assert_eq!(outcome, AppExit::Stopped);
+//!     Ok(())
+//! }
+//! ```
+//!
+//! # Features
+//!
+//! All off by default:
+//!
+//! * `metrics`: metrics in the style of `Telemetry.Metrics`, with a Prometheus reporter
+//!   (`beamish-telemetry`).
+//! * `http`: the operator endpoint, `/metrics` and `/snapshot` over HTTP
+//!   (`beamish-telemetry`); the only code that opens a socket.
+//! * `signals`: `Application::run_until_signal`, which stops the tree on SIGTERM or Ctrl-C
+//!   (`beamish-supervisor`, through tokio's signal handling).
 #![forbid(unsafe_code)]
 
 pub use beamish_mailbox as mailbox;
@@ -135,16 +207,23 @@ pub use beamish_process::{Exit, Node, Pid};
 
 /// The names nearly every beamish program needs: `use beamish::prelude::*;`.
 ///
-/// Everything else lives in the crate modules, [`process`], [`supervisor`] and [`mailbox`].
+/// Processes and servers ([`Node`], [`Ctx`](prelude::Ctx), [`GenServer`](prelude::GenServer)
+/// and their errors), what a process receives ([`Message`](prelude::Message) with its `EXIT`
+/// and `DOWN`), tasks ([`Task`](prelude::Task), [`async_stream`](prelude::async_stream)),
+/// timers, supervisors and applications with their start errors. Everything else lives in
+/// the crate modules, [`process`], [`supervisor`], [`registry`], [`pubsub`] and [`mailbox`].
 pub mod prelude {
     pub use beamish_process::{
-        Addr, CallError, Caller, Ctx, Exit, GenServer, Message, Node, NodeConfig, Pid, Ref, Reply,
-        ReplyTo, SendError, ServerCtx, ServerRef, SpawnError, SpawnOpts, Task, TaskError, Term,
-        Timeout, TimerRef, async_stream, block_in_place, consume_reductions,
+        Addr, AsyncStream, CallError, Caller, Capacity, CastError, Ctx, Dest, DownMsg, Executor,
+        Exit, ExitMsg, GenServer, Kind, LinkError, Message, Monitored, Node, NodeConfig, OnTimeout,
+        Pid, Ref, RegisterError, Reply, ReplyTo, SendError, ServerCtx, ServerRef, SpawnError,
+        SpawnOpts, StartError, Task, TaskError, Term, Timeout, TimerRef, async_stream,
+        block_in_place, consume_reductions,
     };
     pub use beamish_supervisor::{
-        ChildSpec, DynamicSupervisor, Restart, Shutdown, Started, Strategy, Supervisor,
-        SupervisorRef,
+        AppExit, Application, ChildSpec, DynamicSupervisor, DynamicSupervisorRef, Restart,
+        Shutdown, StartChildError, Started, Strategy, Supervisor, SupervisorRef,
+        SupervisorStartError,
     };
 }
 

@@ -32,6 +32,24 @@ fn top_level_and_prelude_names_are_the_process_crate_types() {
     assert!(same::<p::CallError, bp::CallError>());
     assert!(same::<p::SendError<u8>, bp::SendError<u8>>());
     assert!(same::<p::SpawnError, bp::SpawnError>());
+    assert!(same::<p::CastError<u8>, bp::CastError<u8>>());
+    assert!(same::<p::LinkError, bp::LinkError>());
+    assert!(same::<p::Monitored, bp::Monitored>());
+    assert!(same::<p::Executor, bp::Executor>());
+    assert!(same::<p::StartError, bp::StartError>());
+}
+
+#[test]
+fn prelude_supervisor_names_are_the_supervisor_crate_types() {
+    use beamish::prelude as p;
+    use beamish::supervisor as bs;
+
+    assert!(same::<p::Application, bs::Application>());
+    assert!(same::<p::AppExit, bs::AppExit>());
+    assert!(same::<p::DynamicSupervisorRef, bs::DynamicSupervisorRef>());
+    assert!(same::<p::SupervisorRef, bs::SupervisorRef>());
+    assert!(same::<p::SupervisorStartError, bs::SupervisorStartError>());
+    assert!(same::<p::StartChildError, bs::StartChildError>());
 }
 
 #[test]

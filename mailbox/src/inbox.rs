@@ -181,6 +181,30 @@ impl<D> Inbox<D> {
         removed
     }
 
+    /// Hands the private buffer back to the mailbox: its messages go before everything in
+    /// the shared queue, in their order, as if they had never been taken. For a receiver
+    /// that goes away before its mailbox closes (a process's context is dropped with its
+    /// body, before the runtime signals its links): its messages are then discarded with
+    /// the mailbox's [`close`](Mailbox::close), not with the receiver (R-MBX-3). On a closed
+    /// mailbox the messages are dropped here, after the lock is released. Does nothing (takes
+    /// no lock) when the buffer is empty.
+    pub fn return_to<C>(&mut self, mb: &Mailbox<C, D>) {
+        if self.local.is_empty() {
+            return;
+        }
+        let mut inner = mb.lock();
+        if mb.is_closed_locked(&inner) {
+            drop(inner);
+            self.local.clear();
+            self.publish(mb);
+        } else {
+            inner.prepend_data(&mut self.local);
+            // Under the lock, as in `refill`: a sender's count never sees the messages in
+            // both places.
+            self.publish(mb);
+        }
+    }
+
     /// Iterates over the buffered messages (not those still in the shared queue), oldest first.
     pub fn iter_buffered(&self) -> impl Iterator<Item = &D> {
         self.local.iter()

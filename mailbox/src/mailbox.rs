@@ -10,7 +10,7 @@ use std::task::{Context, Poll, Waker};
 use crate::error::{Closed, TrySendError};
 use crate::sync::{AtomicBool, AtomicU32, Mutex, MutexGuard, Ordering, lock};
 
-/// How many data messages a mailbox holds before senders must wait.
+/// How many data messages a mailbox holds, and what happens past that.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
 pub enum Capacity {
     /// No limit, like a BEAM process's mailbox (R-MBX-2). Sending never waits.
@@ -18,7 +18,16 @@ pub enum Capacity {
     Unbounded,
     /// At most this many data messages are queued; `send().await` waits for room and
     /// `try_send` fails with [`TrySendError::Full`]. The control lane is never limited.
+    /// This holds senders back (backpressure); the BEAM has no such bound.
     Bounded(NonZeroUsize),
+    /// Senders are never held back, but the push that makes the queue longer than this
+    /// many data messages marks the mailbox [over its limit](Mailbox::is_over_limit): its
+    /// owner is to die, as a BEAM process whose `max_heap_size` (with `kill => true`) is
+    /// passed dies with `killed` (R-MBX-2). The message that passes the limit is queued
+    /// (and discarded with the rest when the owner dies); so are any sent before it does.
+    /// The mark also sets the control flag ([`Mailbox::has_control`]) and wakes the
+    /// receiver, so an owner that looks at its control lane before each step sees it there.
+    KillAbove(NonZeroUsize),
 }
 
 /// The shared half of a process's mailbox: a control lane, always read first, and a data lane.
@@ -30,6 +39,15 @@ pub enum Capacity {
 /// atomic with respect to every push.
 ///
 /// An empty, unbounded mailbox allocates nothing: the queues grow on first use.
+///
+/// # Wakers
+/// The receiver's waker is woken with the mailbox's lock held: waking after unlocking would
+/// need a clone of the waker (an atomic increment) on every wake-up, on the send path. So a
+/// waker given to [`register_receiver`](Self::register_receiver) (or to a receive through an
+/// [`Inbox`](crate::Inbox)) must not touch this mailbox from `wake` or `wake_by_ref`: it
+/// would deadlock on the lock. beamish's scheduler and tokio's wakers only queue their task,
+/// which is polled later, and a `Waker::noop` does nothing. Senders waiting for room are
+/// woken after the lock is released, as their wakers are arbitrary.
 pub struct Mailbox<C, D> {
     inner: Mutex<Inner<C, D>>,
     /// Set (under the lock) when a control item is queued, cleared when the lane is drained:
@@ -53,6 +71,10 @@ pub(crate) struct Inner<C, D> {
     /// The receiver is parked waiting for data: the next data push must wake it.
     pub(crate) data_wanted: bool,
     closed: bool,
+    /// The capacity is a kill limit ([`Capacity::KillAbove`]), not a bound on senders.
+    kill_above: bool,
+    /// A push has passed the kill limit (see [`Mailbox::is_over_limit`]).
+    over_limit: bool,
 }
 
 struct Extra<C> {
@@ -91,6 +113,20 @@ impl<C, D> Inner<C, D> {
     /// and a control item's place in the shared queue stays valid.
     pub(crate) fn control_waiting(&self) -> bool {
         self.extra.as_ref().is_some_and(|e| !e.control.is_empty())
+    }
+
+    /// Puts `front` before everything in the shared queue (emptying `front`), keeping the
+    /// places of the waiting control items right: they all arrived after `front`'s items,
+    /// which the receiver had already taken.
+    pub(crate) fn prepend_data(&mut self, front: &mut VecDeque<D>) {
+        let moved = front.len();
+        front.append(&mut self.data);
+        std::mem::swap(&mut self.data, front);
+        if let Some(extra) = &mut self.extra {
+            if !extra.control.is_empty() {
+                extra.shift += moved;
+            }
+        }
     }
 
     /// Removes the shared-queue items for which `remove` says so, keeping the places of the
@@ -154,9 +190,11 @@ impl<C, D> Mailbox<C, D> {
     ///
     /// A capacity above `u32::MAX` is treated as `u32::MAX`.
     pub fn new(capacity: Capacity) -> Self {
-        let cap = match capacity {
-            Capacity::Unbounded => None,
-            Capacity::Bounded(n) => NonZeroU32::new(u32::try_from(n.get()).unwrap_or(u32::MAX)),
+        let to_u32 = |n: NonZeroUsize| NonZeroU32::new(u32::try_from(n.get()).unwrap_or(u32::MAX));
+        let (cap, kill_above) = match capacity {
+            Capacity::Unbounded => (None, false),
+            Capacity::Bounded(n) => (to_u32(n), false),
+            Capacity::KillAbove(n) => (to_u32(n), true),
         };
         Mailbox {
             inner: Mutex::new(Inner {
@@ -166,20 +204,47 @@ impl<C, D> Mailbox<C, D> {
                 capacity: cap,
                 data_wanted: false,
                 closed: false,
+                kill_above,
+                over_limit: false,
             }),
             control_pending: AtomicBool::new(false),
             buffered: AtomicU32::new(0),
-            bounded: cap.is_some(),
+            // Only a bound that holds senders back makes the receiver hand room on one
+            // message at a time.
+            bounded: cap.is_some() && !kill_above,
         }
     }
 
     /// The data capacity, if any.
     pub fn capacity(&self) -> Capacity {
-        match self.lock().capacity {
+        let inner = self.lock();
+        match inner.capacity {
             None => Capacity::Unbounded,
             Some(n) => {
-                Capacity::Bounded(NonZeroUsize::new(n.get() as usize).unwrap_or(NonZeroUsize::MIN))
+                let n = NonZeroUsize::new(n.get() as usize).unwrap_or(NonZeroUsize::MIN);
+                if inner.kill_above {
+                    Capacity::KillAbove(n)
+                } else {
+                    Capacity::Bounded(n)
+                }
             }
+        }
+    }
+
+    /// Whether a push has passed the mailbox's kill limit ([`Capacity::KillAbove`]): its
+    /// owner is to die (with `killed`, R-MBX-2). Takes the lock; an owner asks only when
+    /// [`has_control`](Self::has_control) says something is pending.
+    pub fn is_over_limit(&self) -> bool {
+        self.lock().over_limit
+    }
+
+    /// Marks the mailbox over its kill limit, with the lock held, and wakes the receiver as
+    /// a control item does.
+    fn pass_limit(&self, inner: &mut Inner<C, D>) {
+        inner.over_limit = true;
+        self.control_pending.store(true, Ordering::Release);
+        if let Some(w) = &inner.waker {
+            w.wake_by_ref();
         }
     }
 
@@ -225,9 +290,11 @@ impl<C, D> Mailbox<C, D> {
             return None;
         }
         let mut inner = self.lock();
+        let over_limit = inner.over_limit;
         let extra = inner.extra.as_mut()?;
         let item = extra.control.pop_front();
-        if extra.control.is_empty() {
+        // A mailbox over its kill limit keeps the flag up: its owner must see that too.
+        if extra.control.is_empty() && !over_limit {
             self.control_pending.store(false, Ordering::Release);
         }
         let shift = extra.shift;
@@ -266,7 +333,8 @@ impl<C, D> Mailbox<C, D> {
     /// Records the receiver's waker, used to wake it for control items (always) and for data
     /// (when it parked waiting for data). Cheap when the waker has not changed. Does nothing
     /// once the mailbox is closed: nothing will wake the receiver any more, and a closed
-    /// mailbox must not keep its receiver's task alive.
+    /// mailbox must not keep its receiver's task alive. The waker is woken with the lock
+    /// held and must not touch this mailbox (see [`Mailbox`], "Wakers").
     pub fn register_receiver(&self, waker: &Waker) {
         let mut inner = self.lock();
         if !inner.closed {
@@ -288,13 +356,19 @@ impl<C, D> Mailbox<C, D> {
     /// sender can watch for long queues for free. From one data push to the next the count
     /// goes up by one at most (the receiver only takes messages away), so a sender watching
     /// for a threshold sees it reached exactly.
+    ///
+    /// With [`Capacity::KillAbove`] it never fails for lack of room: the push that passes the
+    /// limit marks the mailbox [over its limit](Self::is_over_limit) instead.
     pub fn try_send(&self, msg: D) -> Result<usize, TrySendError<D>> {
         let mut inner = self.lock();
         if inner.closed {
             return Err(TrySendError::Closed(msg));
         }
         if self.is_full(&inner) {
-            return Err(TrySendError::Full(msg));
+            if !inner.kill_above {
+                return Err(TrySendError::Full(msg));
+            }
+            self.pass_limit(&mut inner);
         }
         Self::push_data_locked(&mut inner, msg);
         Ok(self.len_locked(&inner))
@@ -460,7 +534,12 @@ impl<C, D> Future for SendFuture<'_, C, D> {
         if inner.closed {
             return Poll::Ready(Err(Closed(msg)));
         }
-        if !this.mailbox.is_full(&inner) {
+        let full = this.mailbox.is_full(&inner);
+        if full && inner.kill_above {
+            // A kill limit never holds a sender back (see `Capacity::KillAbove`).
+            this.mailbox.pass_limit(&mut inner);
+        }
+        if !full || inner.kill_above {
             Mailbox::push_data_locked(&mut inner, msg);
             return Poll::Ready(Ok(this.mailbox.len_locked(&inner)));
         }

@@ -41,6 +41,9 @@ pub(crate) struct Relations {
     pub(crate) links: HashSet<Pid, FastHash>,
     /// Monitors this process holds on others: ref -> monitored pid.
     pub(crate) monitors: HashMap<Ref, Pid, FastHash>,
+    /// The monitors among `monitors` that were set by name (R-MON-2): ref -> the name, for
+    /// their `DOWN`'s object. Empty (and unallocated) unless `monitor_name` was used.
+    pub(crate) monitored_names: HashMap<Ref, Arc<str>, FastHash>,
     /// Monitors others hold on this process: ref -> who to tell.
     pub(crate) watchers: HashMap<Ref, Watcher, FastHash>,
     pub(crate) name: Option<Arc<str>>,
@@ -58,6 +61,7 @@ impl Relations {
         std::mem::size_of::<Relations>()
             + map::<Pid>(self.links.capacity())
             + map::<(Ref, Pid)>(self.monitors.capacity())
+            + map::<(Ref, Arc<str>)>(self.monitored_names.capacity())
             + map::<(Ref, Watcher)>(self.watchers.capacity())
             + self
                 .name

@@ -11,11 +11,11 @@ use beamish_mailbox::Inbox;
 
 use crate::addr::Addr;
 use crate::cell::{Cell, Kind};
-use crate::error::SpawnError;
+use crate::error::{LinkError, SpawnError};
 use crate::exit::{Exit, IntoExit};
 use crate::node::Node;
 use crate::pid::{Pid, Ref};
-use crate::process::{SpawnOpts, SpawnSpec, send_exit, signal_self, spawn};
+use crate::process::{SpawnOpts, send_exit, signal_self};
 use crate::signal::{Message, Signal, Watcher};
 
 /// A process's own view of itself: its mailbox, links, monitors and exit flags. Handed to the
@@ -33,6 +33,16 @@ impl<M> fmt::Debug for Ctx<M> {
         f.debug_struct("Ctx")
             .field("pid", &self.cell.pid())
             .finish()
+    }
+}
+
+impl<M> Drop for Ctx<M> {
+    /// The messages the process had taken into its private buffer go back to its mailbox,
+    /// so that they are discarded with the rest of it (R-MBX-3) at the end of termination,
+    /// after its links and monitors are told (R-LNK-2), not with the body, before them. One
+    /// lock, only if the buffer holds anything.
+    fn drop(&mut self) {
+        self.inbox.return_to(&self.cell.mailbox);
     }
 }
 
@@ -166,22 +176,45 @@ impl<M: Send + 'static> Ctx<M> {
     // ---- links -----------------------------------------------------------------------
 
     /// Links this process to `pid` (R-LNK-1): at most one link between two processes, so
-    /// linking again does nothing. If `pid` does not exist, this process receives an exit
-    /// signal with reason [`Exit::NoProc`] (R-LNK-3).
-    pub fn link(&self, pid: Pid) {
+    /// linking again (or to oneself) does nothing.
+    ///
+    /// If `pid` does not exist (R-LNK-3), the answer depends on whether this process traps
+    /// exits, as for Erlang's `link/1`: if it does not, the call fails with
+    /// [`LinkError::NoProc`] and nothing else happens (no link, no exit signal; `?` on it
+    /// ends the process with [`Exit::NoProc`], as `link/1` raises `noproc`); if it traps,
+    /// the call succeeds and the exit signal `noproc` arrives as a [`Message::Exit`].
+    ///
+    /// ```
+    /// # use beamish_process::{Ctx, Exit, LinkError, Message, Node};
+    /// # tokio::runtime::Runtime::new().unwrap().block_on(async {
+    /// let node = Node::start_default()?;
+    /// let gone = node.spawn(|_: Ctx<()>| async {})?.pid();
+    /// assert_eq!(node.monitor(gone).await, Exit::Normal);
+    /// let (tx, rx) = tokio::sync::oneshot::channel();
+    /// node.spawn(move |mut ctx: Ctx<()>| async move {
+    ///     let plain = ctx.link(gone);
+    ///     ctx.trap_exit(true);
+    ///     let trapping = ctx.link(gone);
+    ///     let Message::Exit(exit) = ctx.recv().await else { unreachable!() };
+    ///     let _ = tx.send((plain, trapping, exit.reason));
+    /// })?;
+    /// assert_eq!(rx.await?, (Err(LinkError::NoProc(gone)), Ok(()), Exit::NoProc));
+    /// # Ok::<(), Box<dyn std::error::Error>>(())
+    /// # }).unwrap();
+    /// ```
+    pub fn link(&self, pid: Pid) -> Result<(), LinkError> {
         let me = self.pid();
         if pid == me {
-            return;
+            return Ok(());
         }
         if !self.cell.core.relations(|r| r.links.insert(pid)) {
-            return;
+            return Ok(());
         }
-        if self
-            .cell
-            .node
-            .signal(pid, Signal::Link { from: me })
-            .is_err()
-        {
+        if let Err(_gone) = self.cell.node.signal(pid, Signal::Link { from: me }) {
+            if !self.cell.core.trapping() {
+                self.cell.core.relations(|r| r.links.remove(&pid));
+                return Err(LinkError::NoProc(pid));
+            }
             signal_self(
                 &*self.cell,
                 Signal::Exit {
@@ -191,6 +224,7 @@ impl<M: Send + 'static> Ctx<M> {
                 },
             );
         }
+        Ok(())
     }
 
     /// Removes the link to `pid`, if any. An exit signal from `pid` still in flight over the
@@ -238,11 +272,72 @@ impl<M: Send + 'static> Ctx<M> {
         mref
     }
 
+    /// Monitors the process registered as `name` (`monitor(process, Name)`, R-MON-2): the
+    /// name is looked up once, now, and the monitor then watches that process, as
+    /// [`monitor`](Self::monitor) does. Its `DOWN` names the object as `{Name, Node}`
+    /// ([`Monitored::Name`](crate::Monitored::Name)); a name that stands for no process
+    /// gives that `DOWN` at once, with [`Exit::NoProc`].
+    ///
+    /// ```
+    /// # use beamish_process::{Ctx, Exit, Message, Monitored, Node};
+    /// # tokio::runtime::Runtime::new().unwrap().block_on(async {
+    /// let node = Node::start_default()?;
+    /// let (tx, rx) = tokio::sync::oneshot::channel();
+    /// node.spawn(move |mut ctx: Ctx<()>| async move {
+    ///     ctx.monitor_name("nobody");
+    ///     let Message::Down(down) = ctx.recv().await else { unreachable!() };
+    ///     let _ = tx.send(*down);
+    /// })?;
+    /// let down = rx.await?;
+    /// assert_eq!(down.reason, Exit::NoProc);
+    /// assert_eq!(
+    ///     down.object,
+    ///     Monitored::Name { name: "nobody".into(), node: node.name().into() }
+    /// );
+    /// # Ok::<(), Box<dyn std::error::Error>>(())
+    /// # }).unwrap();
+    /// ```
+    pub fn monitor_name(&self, name: &str) -> Ref {
+        let node = &self.cell.node;
+        let me = self.pid();
+        let mref = node.make_ref();
+        let target = node.whereis(name);
+        // A name that stands for nobody has no pid to report; the node's own stands in (see
+        // `DownMsg::pid`).
+        let pid = target.unwrap_or_else(|| node.pid());
+        let name: Arc<str> = Arc::from(name);
+        self.cell.core.relations(|r| {
+            r.monitors.insert(mref, pid);
+            r.monitored_names.insert(mref, name);
+        });
+        let sig = Signal::Monitor {
+            watcher: Watcher::Process(me),
+            mref,
+        };
+        if target.is_none() || node.signal(pid, sig).is_err() {
+            crate::emit::down(node, me, pid, &Exit::NoProc);
+            signal_self(
+                &*self.cell,
+                Signal::Down {
+                    mref,
+                    pid,
+                    reason: Exit::NoProc,
+                },
+            );
+        }
+        mref
+    }
+
     /// Removes a monitor (R-MON-4). A `DOWN` for it that has not been received yet will never
     /// be; with `flush`, one already queued is removed too. Returns `false` if the monitor had
     /// already fired or never existed (`demonitor(Ref, [info])`).
     pub fn demonitor(&mut self, mref: Ref, flush: bool) -> bool {
-        let target = self.cell.core.relations(|r| r.monitors.remove(&mref));
+        let target = self.cell.core.relations(|r| {
+            if !r.monitored_names.is_empty() {
+                r.monitored_names.remove(&mref);
+            }
+            r.monitors.remove(&mref)
+        });
         if let Some(pid) = target {
             let _ = self.cell.node.signal(pid, Signal::Demonitor { mref });
         }
@@ -255,17 +350,13 @@ impl<M: Send + 'static> Ctx<M> {
 
     // ---- spawning --------------------------------------------------------------------
 
-    fn spec(&self, kind: Kind, link: bool, opts: SpawnOpts) -> SpawnSpec {
-        SpawnSpec {
-            opts,
-            kind,
-            link: link.then(|| self.pid()),
-            monitor: None,
-            parent: link.then(|| self.pid()),
-        }
+    /// The process's core, for the spawn builder.
+    pub(crate) fn core(&self) -> &crate::cell::Core {
+        &self.cell.core
     }
 
-    /// Spawns a process, unlinked.
+    /// Spawns a process, unlinked. Same as `ctx.build().spawn(body)` (see
+    /// [`SpawnBuilder`](crate::SpawnBuilder)).
     pub fn spawn<N, F, Fut>(&self, body: F) -> Result<Addr<N>, SpawnError>
     where
         N: Send + 'static,
@@ -273,15 +364,12 @@ impl<M: Send + 'static> Ctx<M> {
         Fut: Future + Send + 'static,
         Fut::Output: IntoExit,
     {
-        spawn(
-            &self.cell.node,
-            self.spec(Kind::Process, false, SpawnOpts::default()),
-            body,
-        )
+        self.build().spawn(body)
     }
 
     /// Spawns a process linked to this one; the link exists before the new process runs, so
-    /// neither can die unnoticed (R-LNK-1, `spawn_link`).
+    /// neither can die unnoticed (R-LNK-1, `spawn_link`). Same as
+    /// `ctx.build().link().spawn(body)`.
     pub fn spawn_link<N, F, Fut>(&self, body: F) -> Result<Addr<N>, SpawnError>
     where
         N: Send + 'static,
@@ -289,10 +377,11 @@ impl<M: Send + 'static> Ctx<M> {
         Fut: Future + Send + 'static,
         Fut::Output: IntoExit,
     {
-        self.spawn_with(SpawnOpts::default(), true, body)
+        self.build().link().spawn(body)
     }
 
-    /// Spawns a process with options, linked to this one if `link`.
+    /// Spawns a process with options, linked to this one if `link`. Same as
+    /// `ctx.build().opts(opts)`, with `.link()` if `link`, `.spawn(body)`.
     pub fn spawn_with<N, F, Fut>(
         &self,
         opts: SpawnOpts,
@@ -311,7 +400,7 @@ impl<M: Send + 'static> Ctx<M> {
     /// Spawns a process of the given [`Kind`] with options, linked to this one if `link`.
     /// The kind is what introspection shows ([`ProcessInfo::kind`](crate::ProcessInfo)); a
     /// behaviour built on plain processes (a supervisor, say) uses it to be seen as what it
-    /// is.
+    /// is. Same as `ctx.build().kind(kind).opts(opts)`, with `.link()` if `link`.
     pub fn spawn_kind<N, F, Fut>(
         &self,
         kind: Kind,
@@ -325,14 +414,12 @@ impl<M: Send + 'static> Ctx<M> {
         Fut: Future + Send + 'static,
         Fut::Output: IntoExit,
     {
-        let addr = spawn(&self.cell.node, self.spec(kind, link, opts), body)?;
-        if link {
-            self.cell.core.relations(|r| r.links.insert(addr.pid()));
-        }
-        Ok(addr)
+        let builder = self.build().kind(kind).opts(opts);
+        if link { builder.link() } else { builder }.spawn(body)
     }
 
-    /// Spawns a process and monitors it (`spawn_monitor`).
+    /// Spawns a process and monitors it (`spawn_monitor`). Same as
+    /// `ctx.build().monitor().spawn(body)`.
     pub fn spawn_monitor<N, F, Fut>(&self, body: F) -> Result<(Addr<N>, Ref), SpawnError>
     where
         N: Send + 'static,
@@ -340,16 +427,7 @@ impl<M: Send + 'static> Ctx<M> {
         Fut: Future + Send + 'static,
         Fut::Output: IntoExit,
     {
-        // The monitor exists before the child runs: a child that dies at once still reports
-        // its real reason, not `noproc`.
-        let mref = self.cell.node.make_ref();
-        let mut spec = self.spec(Kind::Process, false, SpawnOpts::default());
-        spec.monitor = Some((mref, Watcher::Process(self.pid())));
-        let addr = spawn(&self.cell.node, spec, body)?;
-        self.cell
-            .core
-            .relations(|r| r.monitors.insert(mref, addr.pid()));
-        Ok((addr, mref))
+        self.build().monitor().spawn(body)
     }
 
     /// Registers this process under `name` (see [`Node::register`]).

@@ -16,6 +16,9 @@ pub enum SpawnError {
         /// The configured limit.
         limit: usize,
     },
+    /// The name asked for ([`SpawnBuilder::name`](crate::SpawnBuilder::name)) could not be
+    /// registered; nothing was spawned.
+    Name(RegisterError),
 }
 
 impl fmt::Display for SpawnError {
@@ -24,11 +27,19 @@ impl fmt::Display for SpawnError {
             SpawnError::SystemLimit { limit } => {
                 write!(f, "system_limit: the node already runs {limit} processes")
             }
+            SpawnError::Name(e) => write!(f, "cannot register the new process: {e}"),
         }
     }
 }
 
-impl std::error::Error for SpawnError {}
+impl std::error::Error for SpawnError {
+    fn source(&self) -> Option<&(dyn std::error::Error + 'static)> {
+        match self {
+            SpawnError::Name(e) => Some(e),
+            SpawnError::SystemLimit { .. } => None,
+        }
+    }
+}
 
 /// Why a message was not delivered. The message is given back.
 #[derive(PartialEq, Eq)]
@@ -81,6 +92,66 @@ impl<M> fmt::Display for SendError<M> {
 }
 
 impl<M> std::error::Error for SendError<M> {}
+
+/// Why a link could not be made ([`Ctx::link`](crate::Ctx::link)).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[non_exhaustive]
+pub enum LinkError {
+    /// The process does not exist (R-LNK-3): Erlang's `link/1` fails with `noproc` when the
+    /// caller does not trap exits. (A caller that traps exits gets no error but the exit
+    /// signal `noproc`, as a message.)
+    NoProc(Pid),
+}
+
+impl fmt::Display for LinkError {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            LinkError::NoProc(p) => write!(f, "cannot link to {p}: no such process (noproc)"),
+        }
+    }
+}
+
+impl std::error::Error for LinkError {}
+
+/// Why a cast was not delivered ([`ServerRef::cast`](crate::ServerRef::cast)). The message is
+/// given back.
+///
+/// A cast to a server that is gone is not an error (R-GS-5); only a bound that the server
+/// was started with, and that is reached, is: OTP has no such bound, so it never says so.
+#[derive(PartialEq, Eq)]
+#[non_exhaustive]
+pub enum CastError<M> {
+    /// The server's mailbox is bounded ([`Capacity::Bounded`](crate::Capacity::Bounded)) and
+    /// full: the cast was not queued.
+    Full(M),
+}
+
+impl<M> CastError<M> {
+    /// Takes back the message that was not delivered.
+    pub fn into_inner(self) -> M {
+        match self {
+            CastError::Full(m) => m,
+        }
+    }
+}
+
+impl<M> fmt::Debug for CastError<M> {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            CastError::Full(_) => f.write_str("Full(..)"),
+        }
+    }
+}
+
+impl<M> fmt::Display for CastError<M> {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            CastError::Full(_) => f.write_str("the server's mailbox is full"),
+        }
+    }
+}
+
+impl<M> std::error::Error for CastError<M> {}
 
 /// Why a `call` failed (R-GS-1..4). A caller that lets it end it (`?`) exits as in OTP:
 /// [`Timeout`](CallError::Timeout) with [`Exit::CallTimeout`], [`Exit`](CallError::Exit) with

@@ -28,7 +28,7 @@ use std::fmt;
 use std::sync::Arc;
 use std::time::Duration;
 
-use crate::error::{CallError, StartError};
+use crate::error::{CallError, LinkError, StartError};
 use crate::pid::Pid;
 use crate::task::TaskError;
 use crate::term::Term;
@@ -249,7 +249,7 @@ impl From<Term> for Exit {
 /// What `?` makes of an error in a process body or a callback. The runtime's own errors
 /// become the reasons OTP gives them: a call that timed out [`Exit::CallTimeout`], a server
 /// that ended during a call or its start the server's reason, a call to nobody
-/// [`Exit::NoProc`], a task that ended without a result the task's reason. Any other error
+/// [`Exit::NoProc`], a link to nobody [`Exit::NoProc`], a task that ended without a result the task's reason. Any other error
 /// (these runtime errors' other cases too) becomes [`Exit::Error`] holding it: downcastable
 /// on this node, with its chain. (A [`SendError`](crate::SendError) keeps its undelivered
 /// message, so `?` on one needs a `Sync` message.)
@@ -271,6 +271,10 @@ impl<E: Error + Send + Sync + 'static> From<E> for Exit {
                 StartError::Init(r) => r,
                 other => Exit::Error(Term::error(other)),
             };
+        }
+        if let Some(LinkError::NoProc(_)) = take::<LinkError>(any) {
+            // As Erlang's `link/1` raises `noproc`.
+            return Exit::NoProc;
         }
         if let Some(e) = take::<TaskError>(any) {
             return match e {

@@ -37,11 +37,12 @@
 //! # tokio::runtime::Runtime::new().unwrap().block_on(async {
 //! let node = Node::start_default()?;
 //! let counter = node.start(Counter::default()).await?;
-//! counter.cast(2);
+//! counter.cast(2)?;
 //! assert_eq!(counter.call(()).await?, 2);
 //!
 //! // A plain process that crashes; a monitor sees why, and nothing else is disturbed.
-//! let crasher = node.spawn(|mut ctx: beamish_process::Ctx<&'static str>| async move {
+//! // (`node.build()` is the spawn builder: link, monitor, name, capacity, kind, trap_exit.)
+//! let crasher = node.build().spawn(|mut ctx: beamish_process::Ctx<&'static str>| async move {
 //!     if let Message::Msg(m) = ctx.recv().await {
 //!         panic!("{m}");
 //!     }
@@ -53,9 +54,10 @@
 //! # Ok::<(), Box<dyn std::error::Error>>(())
 //! # }).unwrap();
 //! ```
-// Unsafe code is denied everywhere but in one block, allowed there by name: pinning a
-// scheduled process's future inside its task (`sched/task.rs`, `pinned`), which saves an
-// allocation per spawn.
+// Unsafe code is denied everywhere but where it is allowed by name, each use with its
+// `SAFETY` note: pinning a scheduled process's future inside its task (`sched/task.rs`, the
+// `unsafe fn pinned` and its three call sites), which saves an allocation per spawn, and
+// reading the time-stamp counter (`clock.rs`).
 #![deny(unsafe_code)]
 
 mod addr;
@@ -74,6 +76,7 @@ mod sched;
 mod scope;
 mod server;
 mod signal;
+mod spawn;
 mod table;
 mod task;
 mod term;
@@ -83,7 +86,9 @@ pub use addr::Addr;
 pub use beamish_mailbox::Capacity;
 pub use cell::{Kind, Status};
 pub use ctx::Ctx;
-pub use error::{CallError, NodeError, RegisterError, SendError, SpawnError, StartError};
+pub use error::{
+    CallError, CastError, LinkError, NodeError, RegisterError, SendError, SpawnError, StartError,
+};
 pub use exit::{CallTimeout, Exit, IntoExit, WireError};
 pub use info::{HandledCounts, NodeRates, NodeTotals, ProcessInfo};
 pub use node::{DEFAULT_PROCESS_LIMIT, Executor, Node, NodeConfig};
@@ -94,7 +99,8 @@ pub use scope::ScopeError;
 pub use server::{
     Caller, DEFAULT_CALL_TIMEOUT, Dest, GenServer, Reply, ReplyTo, ServerCtx, ServerMsg, ServerRef,
 };
-pub use signal::{DownMsg, ExitMsg, Message};
+pub use signal::{DownMsg, ExitMsg, Message, Monitored};
+pub use spawn::{FromNode, FromProcess, NoMonitor, SpawnBuilder, WithMonitor};
 pub use task::{
     AsyncStream, DEFAULT_TASK_TIMEOUT, KeepInput, NoInput, OnTimeout, Task, TaskCtx, TaskError,
     ZipInput, async_stream, async_stream_from,

@@ -255,6 +255,11 @@ impl Node {
         &self.inner.name
     }
 
+    /// The node's name, shared (for the `{Name, Node}` of a name monitor's `DOWN`).
+    pub(crate) fn name_arc(&self) -> Arc<str> {
+        self.inner.name.clone()
+    }
+
     /// The node's id, as found in its pids.
     pub fn id(&self) -> NodeId {
         self.inner.id
@@ -384,6 +389,22 @@ impl Node {
                 // A dropped sender means the target vanished without answering, which only
                 // happens if its node is torn down: treat it as gone.
                 None => rx.await.unwrap_or(Exit::NoProc),
+            }
+        }
+    }
+
+    /// [`monitor`](Self::monitor) by registered name: the name is looked up once, now
+    /// (`monitor(process, Name)`), and a name that stands for no process gives
+    /// [`Exit::NoProc`] at once (R-MON-2).
+    pub fn monitor_name(&self, name: &str) -> impl Future<Output = Exit> + Send + 'static + use<> {
+        let target = self.whereis(name).map(|pid| self.monitor(pid));
+        if target.is_none() {
+            crate::emit::down(self, self.pid(), self.pid(), &Exit::NoProc);
+        }
+        async move {
+            match target {
+                Some(down) => down.await,
+                None => Exit::NoProc,
             }
         }
     }

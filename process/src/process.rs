@@ -18,7 +18,7 @@ use crate::error::SpawnError;
 use crate::exit::{Exit, IntoExit};
 use crate::node::Node;
 use crate::pid::{Pid, Ref};
-use crate::signal::{ExitAction, Message, Signal, Watcher, exit_action};
+use crate::signal::{ExitAction, Message, Monitored, Signal, Watcher, exit_action};
 
 thread_local! {
     static CURRENT: StdCell<Option<Pid>> = const { StdCell::new(None) };
@@ -57,7 +57,12 @@ impl Drop for CurrentGuard {
 /// mailbox.
 #[derive(Debug, Clone, Default)]
 pub struct SpawnOpts {
-    /// The mailbox's capacity for data messages.
+    /// The mailbox's capacity for data messages: unbounded (the default, as on the BEAM), a
+    /// bound that holds senders back ([`Capacity::Bounded`]: `send` fails with
+    /// [`SendError::Full`](crate::SendError::Full), `send_wait` waits), or a kill limit
+    /// ([`Capacity::KillAbove`]: senders are never held back, and the process dies with
+    /// [`Exit::Killed`] once its queue passes the limit, as with `max_heap_size` and
+    /// `kill => true`, R-MBX-2; its supervisor restarts it as for any other exit).
     pub capacity: Capacity,
     /// Start with exits trapped, as if the first thing the process did was `trap_exit(true)`.
     pub trap_exit: bool,
@@ -73,6 +78,8 @@ pub(crate) struct SpawnSpec {
     pub(crate) monitor: Option<(Ref, Watcher)>,
     /// The spawner, for behaviours that treat an exit from their parent specially.
     pub(crate) parent: Option<Pid>,
+    /// Registered under this name before the process runs.
+    pub(crate) name: Option<Arc<str>>,
 }
 
 impl SpawnSpec {
@@ -83,6 +90,7 @@ impl SpawnSpec {
             link: None,
             monitor: None,
             parent: None,
+            name: None,
         }
     }
 }
@@ -138,6 +146,15 @@ pub(crate) fn new_cell<M: Send + 'static>(
         let core = Core::new(node.pid_for(serial), kind, relations);
         Arc::new(Cell::<M>::new(core, capacity, node.clone()))
     });
+    if let Some(name) = &spec.name {
+        if let Err(taken) = node.register(name, cell.pid()) {
+            // Nothing ran and nobody knows of it: undo the spawn.
+            drop(cell.mailbox.close());
+            inner.table.remove(cell.pid().serial());
+            inner.live.fetch_sub(1, Ordering::Relaxed);
+            return Err(SpawnError::Name(taken));
+        }
+    }
     if spec.opts.trap_exit {
         cell.core.trap_exit.store(true, Ordering::Relaxed);
     }
@@ -199,6 +216,12 @@ where
 
         // The flag is read here, so that a poll with no signal waiting calls nothing.
         if this.cell.mailbox.has_control() {
+            if this.cell.mailbox.is_over_limit() {
+                // A send passed the mailbox's kill limit (`Capacity::KillAbove`): like
+                // `max_heap_size` with `kill`, untrappable, reason `killed` (R-MBX-2).
+                finish(this.cell, this.body, Exit::Killed);
+                return Poll::Ready(());
+            }
             while let Some((sig, slot)) = this.cell.mailbox.take_control() {
                 if let Some(reason) = handle_signal(this.cell, sig, slot) {
                     finish(this.cell, this.body, reason);
@@ -294,10 +317,24 @@ pub(crate) fn handle_signal<M: Send + 'static>(
         }
         Signal::Down { mref, pid, reason } => {
             // A DOWN for a monitor that was removed is dropped (R-MON-4).
-            if core.relations(|r| r.monitors.remove(&mref)).is_some() {
+            let object = core.relations(|r| {
+                r.monitors.remove(&mref)?;
+                let name = match r.monitored_names.is_empty() {
+                    true => None,
+                    false => r.monitored_names.remove(&mref),
+                };
+                Some(match name {
+                    Some(name) => Monitored::Name {
+                        name,
+                        node: cell.node.name_arc(),
+                    },
+                    None => Monitored::Pid(pid),
+                })
+            });
+            if let Some(object) = object {
                 let _ = cell
                     .mailbox
-                    .push_data_at(slot, Message::down(mref, pid, reason));
+                    .push_data_at(slot, Message::down(mref, pid, object, reason));
             }
             None
         }
@@ -390,8 +427,9 @@ pub(crate) fn signal_self(cell: &dyn AnyCell, sig: Signal) {
 
 impl Node {
     /// Spawns a process running `body`, from outside any process: unlinked, with default
-    /// options. The body gets the process's [`Ctx`]; whatever it returns is the exit reason
-    /// (`()` is [`Exit::Normal`]).
+    /// options (`node.build().spawn(body)`, see [`SpawnBuilder`](crate::SpawnBuilder)).
+    /// The body gets the process's [`Ctx`]; whatever it returns is the exit reason (`()` is
+    /// [`Exit::Normal`]).
     ///
     /// Fails with [`SpawnError::SystemLimit`] past the node's process limit (R-PROC-1).
     ///
@@ -406,36 +444,33 @@ impl Node {
         Fut: Future + Send + 'static,
         Fut::Output: IntoExit,
     {
-        spawn(
-            self,
-            SpawnSpec::top(Kind::Process, SpawnOpts::default()),
-            body,
-        )
+        self.build().spawn(body)
     }
 
     /// Spawns a process and monitors it from outside any process (`spawn_monitor`): the
-    /// returned future resolves to the process's exit reason. The monitor exists before the
-    /// process runs, so even a process that ends at once reports its real reason, never
-    /// `noproc`.
+    /// returned future resolves to the process's exit reason. Same as
+    /// `node.build().monitor().spawn(body)`.
     pub fn spawn_monitor<M, F, Fut>(
         &self,
         body: F,
-    ) -> Result<(Addr<M>, impl Future<Output = Exit> + Send + 'static), SpawnError>
+    ) -> Result<
+        (
+            Addr<M>,
+            impl Future<Output = Exit> + Send + 'static + use<M, F, Fut>,
+        ),
+        SpawnError,
+    >
     where
         M: Send + 'static,
         F: FnOnce(Ctx<M>) -> Fut + Send + 'static,
         Fut: Future + Send + 'static,
         Fut::Output: IntoExit,
     {
-        let (tx, rx) = tokio::sync::oneshot::channel();
-        let mut spec = SpawnSpec::top(Kind::Process, SpawnOpts::default());
-        spec.monitor = Some((self.make_ref(), Watcher::Waiter(tx)));
-        let addr = spawn(self, spec, body)?;
-        Ok((addr, async move { rx.await.unwrap_or(Exit::NoProc) }))
+        self.build().monitor().spawn(body)
     }
 
-    /// Spawns a process of the given [`Kind`] with options, from outside any process (see
-    /// [`Ctx::spawn_kind`]).
+    /// Spawns a process of the given [`Kind`] with options, from outside any process. Same
+    /// as `node.build().kind(kind).opts(opts).spawn(body)`.
     pub fn spawn_kind<M, F, Fut>(
         &self,
         kind: Kind,
@@ -448,10 +483,11 @@ impl Node {
         Fut: Future + Send + 'static,
         Fut::Output: IntoExit,
     {
-        spawn(self, SpawnSpec::top(kind, opts), body)
+        self.build().kind(kind).opts(opts).spawn(body)
     }
 
-    /// Spawns a process with options, from outside any process.
+    /// Spawns a process with options, from outside any process. Same as
+    /// `node.build().opts(opts).spawn(body)`.
     pub fn spawn_with<M, F, Fut>(&self, opts: SpawnOpts, body: F) -> Result<Addr<M>, SpawnError>
     where
         M: Send + 'static,
@@ -459,6 +495,6 @@ impl Node {
         Fut: Future + Send + 'static,
         Fut::Output: IntoExit,
     {
-        spawn(self, SpawnSpec::top(Kind::Process, opts), body)
+        self.build().opts(opts).spawn(body)
     }
 }

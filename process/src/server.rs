@@ -18,7 +18,7 @@ use crate::addr::Addr;
 use crate::cell::{Cell, Kind};
 use crate::ctx::Ctx;
 use crate::deadlines::{Deadlines, Look, Promise, Registration, Timed};
-use crate::error::{CallError, SendError, StartError};
+use crate::error::{CallError, CastError, SendError, StartError};
 use crate::exit::{CallTimeout, Exit};
 use crate::node::Node;
 use crate::pid::Pid;
@@ -565,10 +565,25 @@ impl<S: GenServer> ServerRef<S> {
         }
     }
 
-    /// Casts a message (R-GS-5): never waits and never fails, whether or not the server is
-    /// alive.
-    pub fn cast(&self, message: S::Cast) {
-        let _ = self.addr.send(ServerMsg::Cast(message));
+    /// Casts a message (R-GS-5): never waits, and succeeds whether or not the server is
+    /// alive. The one failure is a server started with a bounded mailbox
+    /// ([`Capacity::Bounded`](crate::Capacity::Bounded)) that is full: the cast is not
+    /// queued, and [`CastError::Full`] gives it back (OTP has no such bound; a silent drop
+    /// would hide lost work).
+    pub fn cast(&self, message: S::Cast) -> Result<(), CastError<S::Cast>> {
+        let cell = self.addr.cell();
+        match cell
+            .mailbox
+            .try_send(Message::Msg(ServerMsg::Cast(message)))
+        {
+            Ok(len) => {
+                crate::emit::mailbox_len(&self.node, || self.server, len);
+                Ok(())
+            }
+            Err(TrySendError::Full(Message::Msg(ServerMsg::Cast(m)))) => Err(CastError::Full(m)),
+            // A server that is gone: a cast to it is not an error (R-GS-5).
+            Err(_) => Ok(()),
+        }
     }
 
     /// Sends a plain message, delivered to `handle_info`.
@@ -912,9 +927,12 @@ impl<M: Send + 'static> Ctx<M> {
         server: S,
     ) -> Result<ServerRef<S>, StartError> {
         let (started, result) = oneshot::channel();
-        let addr = self.spawn_kind(Kind::GenServer, opts, true, move |ctx| {
-            run(server, ctx, started)
-        })?;
+        let addr = self
+            .build()
+            .kind(Kind::GenServer)
+            .opts(opts)
+            .link()
+            .spawn(move |ctx| run(server, ctx, started))?;
         finish_start(addr, result).await
     }
 }
@@ -1014,11 +1032,16 @@ impl Node {
         }
     }
 
-    /// Casts to the [`GenServer`] at `dest`. Never fails, whether or not anybody is there
-    /// (R-GS-5).
-    pub fn cast<'a, S: GenServer>(&self, dest: impl Into<Dest<'a>>, message: S::Cast) {
-        if let Ok(server) = self.server::<S>(dest) {
-            server.cast(message);
+    /// Casts to the [`GenServer`] at `dest`. Succeeds whether or not anybody is there
+    /// (R-GS-5); fails only on a full bounded mailbox, as [`ServerRef::cast`].
+    pub fn cast<'a, S: GenServer>(
+        &self,
+        dest: impl Into<Dest<'a>>,
+        message: S::Cast,
+    ) -> Result<(), CastError<S::Cast>> {
+        match self.server::<S>(dest) {
+            Ok(server) => server.cast(message),
+            Err(_) => Ok(()),
         }
     }
 

@@ -1,5 +1,7 @@
 //! Signals (the control lane) and messages (the data lane), and the exit receive rules.
 
+use std::sync::Arc;
+
 use crate::exit::Exit;
 use crate::pid::{Pid, Ref};
 use tokio::sync::oneshot;
@@ -14,7 +16,8 @@ pub enum Message<M> {
     Msg(M),
     /// `{'EXIT', From, Reason}`: an exit signal received while trapping exits (R-EXIT-1).
     Exit(Box<ExitMsg>),
-    /// `{'DOWN', Ref, process, Pid, Reason}`: a monitored process ended (R-MON-1).
+    /// `{'DOWN', Ref, process, Object, Reason}`: a monitored process ended (R-MON-1), or a
+    /// monitored name stood for no process (R-MON-2).
     Down(Box<DownMsg>),
 }
 
@@ -30,12 +33,35 @@ pub struct ExitMsg {
 /// A monitor's notification, as [`Message::Down`] carries it.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct DownMsg {
-    /// The monitor's reference, as returned by `monitor`.
+    /// The monitor's reference, as returned by `monitor` or `monitor_name`.
     pub mref: Ref,
-    /// The process that ended.
+    /// The process that ended. For a monitor by name that found no process under the name,
+    /// there is none: this is then the node's own pid ([`Node::pid`](crate::Node::pid));
+    /// [`object`](Self::object) says what was monitored.
     pub pid: Pid,
-    /// Its exit reason.
+    /// What was monitored, as the `DOWN` names it: the pid, or `{Name, Node}` for a monitor
+    /// by name (R-MON-2).
+    pub object: Monitored,
+    /// Its exit reason ([`Exit::NoProc`] if there was no such process).
     pub reason: Exit,
+}
+
+/// What a monitor watches, as its `DOWN` message names it (the fourth element of Erlang's
+/// `{'DOWN', Ref, process, Object, Reason}`).
+#[derive(Debug, Clone, PartialEq, Eq, Hash)]
+#[non_exhaustive]
+pub enum Monitored {
+    /// A process by pid (`monitor(process, Pid)`, [`Ctx::monitor`](crate::Ctx::monitor)).
+    Pid(Pid),
+    /// A registered name on a node (`monitor(process, Name)`,
+    /// [`Ctx::monitor_name`](crate::Ctx::monitor_name)): the object is `{Name, Node}`
+    /// whether or not the name stood for a process (R-MON-2).
+    Name {
+        /// The registered name.
+        name: Arc<str>,
+        /// The name of the node it was looked up on ([`Node::name`](crate::Node::name)).
+        node: Arc<str>,
+    },
 }
 
 impl<M> Message<M> {
@@ -59,8 +85,13 @@ impl<M> Message<M> {
         Message::Exit(Box::new(ExitMsg { from, reason }))
     }
 
-    pub(crate) fn down(mref: Ref, pid: Pid, reason: Exit) -> Message<M> {
-        Message::Down(Box::new(DownMsg { mref, pid, reason }))
+    pub(crate) fn down(mref: Ref, pid: Pid, object: Monitored, reason: Exit) -> Message<M> {
+        Message::Down(Box::new(DownMsg {
+            mref,
+            pid,
+            object,
+            reason,
+        }))
     }
 }
 

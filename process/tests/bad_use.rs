@@ -8,8 +8,8 @@ use std::num::NonZeroUsize;
 use std::time::Duration;
 
 use beamish_process::{
-    CallError, CallTimeout, Caller, Capacity, Ctx, Exit, GenServer, Node, NodeConfig, NodeError,
-    RegisterError, Reply, SendError, ServerCtx, SpawnError, SpawnOpts,
+    CallError, CallTimeout, Caller, Capacity, CastError, Ctx, Exit, GenServer, Node, NodeConfig,
+    NodeError, RegisterError, Reply, SendError, ServerCtx, SpawnError, SpawnOpts,
 };
 use common::{Got, Probe, dead_pid, exit_of, node, recv, within};
 use tokio::sync::oneshot;
@@ -111,7 +111,9 @@ async fn r_mbx_2_send_wait_waits_for_room() {
     assert_eq!(got, vec![Got::Msg(1), Got::Msg(2), Got::Msg(3)]);
 }
 
-/// R-GS-1: a call to a server whose bounded mailbox stays full times out.
+/// R-GS-1: a call to a server whose bounded mailbox stays full times out. R-GS-5 (where
+/// beamish differs): a cast to that full mailbox is not dropped in silence but comes back in
+/// `CastError::Full`, and a cast with room succeeds.
 #[tokio::test(start_paused = true)]
 async fn r_gs_1_call_to_a_full_server_times_out() {
     let node = node();
@@ -144,7 +146,8 @@ async fn r_gs_1_call_to_a_full_server_times_out() {
     let s = server.clone();
     let first = tokio::spawn(async move { s.call_timeout(1, Duration::from_secs(60)).await });
     within("the first call", entered).await.unwrap();
-    server.cast(()); // fills the mailbox
+    assert_eq!(server.cast(()), Ok(())); // fills the mailbox
+    assert_eq!(server.cast(()), Err(CastError::Full(())));
     assert_eq!(
         server.call_timeout(2, Duration::from_millis(100)).await,
         Err(CallError::Timeout(

@@ -30,8 +30,8 @@ async fn calls_and_casts_by_name_or_pid() {
     let server = node.start(Counter(0)).await.unwrap();
     node.register("counter", server.pid()).unwrap();
 
-    node.cast::<Counter>("counter", 2);
-    node.cast::<Counter>(server.pid(), 3);
+    node.cast::<Counter>("counter", 2).unwrap();
+    node.cast::<Counter>(server.pid(), 3).unwrap();
     assert_eq!(node.call::<Counter>("counter", ()).await, Ok(5));
     assert_eq!(node.call::<Counter>(server.pid(), ()).await, Ok(5));
     assert_eq!(node.resolve("counter"), Some(server.pid()));
@@ -49,7 +49,7 @@ async fn r_ord_4_a_free_name_is_an_error_not_a_silent_drop() {
         Err(SendError::NotRegistered(1))
     ));
     // R-GS-5: a cast to nobody is fine.
-    node.cast::<Counter>("nobody", 1);
+    node.cast::<Counter>("nobody", 1).unwrap();
 }
 
 #[tokio::test]

@@ -30,7 +30,7 @@ async fn r_exit_1_normal_over_a_link_is_dropped_without_trapping() {
         })
         .unwrap();
     let bpid = b.pid();
-    let mut a = Probe::<&str>::spawn(&node, move |ctx| ctx.link(bpid)).await;
+    let mut a = Probe::<&str>::spawn(&node, move |ctx| ctx.link(bpid).unwrap()).await;
     let b_down = node.monitor(bpid);
     go_tx.send(()).unwrap();
     assert_eq!(within("B's end", b_down).await, Exit::Normal);
@@ -49,7 +49,7 @@ async fn r_exit_1_normal_becomes_a_message_when_trapping() {
         })
         .unwrap();
     let bpid = b.pid();
-    let mut a = Probe::<()>::trapping(&node, move |ctx| ctx.link(bpid)).await;
+    let mut a = Probe::<()>::trapping(&node, move |ctx| ctx.link(bpid).unwrap()).await;
     go_tx.send(()).unwrap();
     assert_eq!(
         a.next().await,
@@ -99,7 +99,7 @@ async fn r_exit_1_abnormal_signal_kills_with_its_reason() {
         // Over a link.
         let b = idle::<()>(&node);
         let bpid = b.pid();
-        let a = Probe::<()>::spawn(&node, move |ctx| ctx.link(bpid)).await;
+        let a = Probe::<()>::spawn(&node, move |ctx| ctx.link(bpid).unwrap()).await;
         let a_down = node.monitor(a.pid());
         node.exit(bpid, reason.clone());
         assert_eq!(within("A's end", a_down).await, reason);
@@ -169,13 +169,13 @@ async fn r_exit_1_kill_over_a_link_is_not_converted() {
     };
 
     let (bpid, go) = spawn_killer();
-    let a = Probe::<()>::spawn(&node, move |ctx| ctx.link(bpid)).await;
+    let a = Probe::<()>::spawn(&node, move |ctx| ctx.link(bpid).unwrap()).await;
     let a_down = node.monitor(a.pid());
     go.send(()).unwrap();
     assert_eq!(within("A's end", a_down).await, Exit::Kill);
 
     let (bpid, go) = spawn_killer();
-    let mut a = Probe::<()>::trapping(&node, move |ctx| ctx.link(bpid)).await;
+    let mut a = Probe::<()>::trapping(&node, move |ctx| ctx.link(bpid).unwrap()).await;
     go.send(()).unwrap();
     assert_eq!(
         a.next().await,
@@ -197,7 +197,7 @@ async fn r_exit_1_trap_exit_turns_signals_into_messages() {
     let node = node();
     let b = idle::<()>(&node);
     let bpid = b.pid();
-    let mut a = Probe::<&str>::trapping(&node, move |ctx| ctx.link(bpid)).await;
+    let mut a = Probe::<&str>::trapping(&node, move |ctx| ctx.link(bpid).unwrap()).await;
     node.exit(bpid, Exit::error("b failed"));
     assert_eq!(
         a.next().await,
@@ -257,8 +257,8 @@ async fn r_exit_2_links_of_a_killed_process_receive_killed() {
     let node = node();
     let b = idle::<()>(&node);
     let bpid = b.pid();
-    let mut trapping = Probe::<()>::trapping(&node, move |ctx| ctx.link(bpid)).await;
-    let plain = Probe::<()>::spawn(&node, move |ctx| ctx.link(bpid)).await;
+    let mut trapping = Probe::<()>::trapping(&node, move |ctx| ctx.link(bpid).unwrap()).await;
+    let plain = Probe::<()>::spawn(&node, move |ctx| ctx.link(bpid).unwrap()).await;
     let plain_down = node.monitor(plain.pid());
     node.exit(bpid, Exit::Kill);
     assert_eq!(
@@ -305,7 +305,7 @@ async fn r_exit_1_shutdown_over_a_link_kills_a_non_trapping_process() {
         })
         .unwrap();
     let bpid = b.pid();
-    let a = Probe::<()>::spawn(&node, move |ctx| ctx.link(bpid)).await;
+    let a = Probe::<()>::spawn(&node, move |ctx| ctx.link(bpid).unwrap()).await;
     let down = node.monitor(a.pid());
     go_tx.send(()).unwrap();
     assert_eq!(within("A's end", down).await, Exit::Shutdown);

@@ -201,7 +201,7 @@ async fn r_gs_2_late_reply_is_dropped() {
             .await;
         // The server now answers the held call, then tells us so. Had the late reply gone to
         // our mailbox, it would come first (R-ORD-1).
-        s.cast(Cast::Release);
+        s.cast(Cast::Release).unwrap();
         let next = recv(&mut ctx).await;
         let left = ctx.mailbox_len();
         let fresh = s.call(Call::Echo(2)).await;
@@ -260,7 +260,7 @@ async fn r_gs_3_server_death_ends_the_call_at_once() {
     let call = tokio::spawn(async move { s.call_timeout(Call::DropReply, long).await });
     within("the drop", handled.recv()).await.unwrap();
     let start = Instant::now();
-    server.cast(Cast::Stop(Exit::error("stopped")));
+    server.cast(Cast::Stop(Exit::error("stopped"))).unwrap();
     assert_eq!(
         within("the call", call).await.unwrap(),
         Err(CallError::Exit(Exit::error("stopped")))
@@ -362,7 +362,7 @@ async fn r_gs_3_call_to_a_dead_server_is_noproc() {
     let node = node();
     let server = node.start(Srv::default()).await.unwrap();
     let down = node.monitor(server.pid());
-    server.cast(Cast::Stop(Exit::Normal));
+    server.cast(Cast::Stop(Exit::Normal)).unwrap();
     assert_eq!(within("the server's end", down).await, Exit::Normal);
     assert!(!server.is_alive());
     let start = Instant::now();
@@ -379,7 +379,7 @@ async fn r_gs_3_call_to_a_dead_server_is_noproc() {
 async fn r_gs_4_calling_self_fails() {
     let node = node();
     let server = node.start(Srv::default()).await.unwrap();
-    server.cast(Cast::SetMe(server.clone()));
+    server.cast(Cast::SetMe(server.clone())).unwrap();
     assert_eq!(
         server.call(Call::Myself).await,
         Ok(Ans::CallErr(CallError::CallingSelf))
@@ -397,15 +397,15 @@ async fn r_gs_5_cast_never_fails() {
     let s = server.clone();
     let held_call = tokio::spawn(async move { s.call(Call::Hold(3)).await });
     within("the hold", held.recv()).await.unwrap();
-    server.cast(Cast::Release);
+    server.cast(Cast::Release).unwrap();
     assert_eq!(within("the call", held_call).await.unwrap(), Ok(Ans::N(30)));
 
     let down = node.monitor(server.pid());
-    server.cast(Cast::Stop(Exit::Normal));
+    server.cast(Cast::Stop(Exit::Normal)).unwrap();
     assert_eq!(within("the server's end", down).await, Exit::Normal);
     // Casting to a dead server is fine, as often as one likes.
     for _ in 0..3 {
-        server.cast(Cast::Release);
+        server.cast(Cast::Release).unwrap();
     }
     assert!(!server.is_alive());
 }
@@ -436,7 +436,7 @@ async fn r_gs_6_deferred_replies_reach_their_own_callers() {
     let want: Vec<(u32, Option<Pid>)> = callers.iter().map(|(n, p, _)| (*n, Some(*p))).collect();
     assert_eq!(seen, want, "Caller::pid names each calling process");
     // Replies go out newest first.
-    server.cast(Cast::Release);
+    server.cast(Cast::Release).unwrap();
     for (n, _, rx) in callers {
         assert_eq!(within("a reply", rx).await.unwrap(), Ok(Ans::N(n * 10)));
     }
@@ -451,6 +451,6 @@ async fn r_gs_6_deferred_reply_to_a_caller_outside_any_process() {
     let s = server.clone();
     let call = tokio::spawn(async move { s.call(Call::Hold(4)).await });
     assert_eq!(within("the hold", held.recv()).await, Some((4, None)));
-    server.cast(Cast::Release);
+    server.cast(Cast::Release).unwrap();
     assert_eq!(within("the call", call).await.unwrap(), Ok(Ans::N(40)));
 }

@@ -145,7 +145,7 @@ async fn r_gs_2_a_late_reply_never_answers_the_next_call() {
         );
         // The slot is still out with the server's held handle.
         assert_eq!(server.call(Some(round)).await, Ok(round));
-        server.cast(1_000 + round);
+        server.cast(1_000 + round).unwrap();
         for n in 0..10 {
             assert_eq!(server.call(Some(n)).await, Ok(n), "round {round}");
         }

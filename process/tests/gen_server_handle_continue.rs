@@ -101,7 +101,7 @@ async fn a_continue_from_init_runs_after_the_start_and_before_any_message() {
         })
         .await
         .unwrap();
-    server.cast("queued while loading");
+    server.cast("queued while loading").unwrap();
     server.send(Info::Note).unwrap();
     assert_eq!(take(&mut rx, 2).await, ["init", "continue Load"]);
     open.send(()).unwrap();
@@ -121,7 +121,7 @@ async fn a_continue_from_a_call_runs_after_the_reply_before_the_next_message() {
     // call's continues (a chain of two) come first.
     let mut call = std::pin::pin!(server.call("first"));
     let _ = std::future::poll_fn(|cx| std::task::Poll::Ready(call.as_mut().poll(cx))).await;
-    server.cast("behind");
+    server.cast("behind").unwrap();
     assert_eq!(call.await.unwrap(), "first");
     assert_eq!(
         take(&mut rx, 4).await,

@@ -122,9 +122,9 @@ async fn every_message_cancels_it_and_a_callback_re_arms_it() {
     assert_eq!(what, "timeout");
     assert!(at - last >= 100 * MS);
     // The timeout was for one wait: a cast does not re-arm it, so nothing fires after it.
-    server.cast("hello");
+    server.cast("hello").unwrap();
     assert_eq!(next(&mut rx).await.0, "cast hello");
-    server.cast("still there");
+    server.cast("still there").unwrap();
     assert_eq!(next(&mut rx).await.0, "cast still there");
     tokio::time::sleep(1_000 * MS).await;
     assert!(rx.try_recv().is_err(), "a timeout fired with none armed");
@@ -136,7 +136,7 @@ async fn a_cast_cancels_the_timeout_too() {
     let (s, mut rx) = session(100 * MS, false);
     let server = node.start(s).await.unwrap();
     tokio::time::sleep(50 * MS).await;
-    server.cast("in time");
+    server.cast("in time").unwrap();
     assert_eq!(next(&mut rx).await.0, "cast in time");
     // The cast did not re-arm it: no timeout at 100 ms, nor later.
     tokio::time::sleep(1_000 * MS).await;

@@ -35,8 +35,8 @@ async fn stop_handles_queued_messages_runs_terminate_and_exits_with_the_reason()
     let (tx, mut rx) = mpsc::unbounded_channel();
     let server = node.start(Recorder(tx)).await.unwrap();
     let down = node.monitor(server.pid());
-    server.cast(1);
-    server.cast(2);
+    server.cast(1).unwrap();
+    server.cast(2).unwrap();
     server
         .stop(Exit::shutdown_with("maintenance"), Duration::from_secs(5))
         .await

@@ -209,7 +209,7 @@ async fn r_gs_3_terminate_runs_after_a_callback_fails_or_panics() {
     let (srv, terminated) = Srv::new();
     let server = node.start(srv).await.unwrap();
     let down = node.monitor(server.pid());
-    server.cast(Exit::error("cast failed"));
+    server.cast(Exit::error("cast failed")).unwrap();
     assert_eq!(
         within("terminate", terminated).await,
         Ok(Exit::error("cast failed"))

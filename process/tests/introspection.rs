@@ -40,7 +40,7 @@ async fn process_info_describes_a_process() {
     let c = idle::<()>(&node);
     let cpid = c.pid();
     let a = Probe::<()>::trapping(&node, move |ctx| {
-        ctx.link(bpid);
+        ctx.link(bpid).unwrap();
         ctx.monitor(cpid);
         ctx.register("observed").unwrap();
     })

@@ -1,11 +1,12 @@
 //! Links: bidirectional, at most one between two processes, created atomically by
-//! `spawn_link`, removable from either side, and a link to a dead pid yields `noproc`
+//! `spawn_link`, removable from either side, and a link to a dead pid fails with `noproc` or,
+//! when trapping, yields the exit signal `noproc`
 //! (R-LNK-1, R-LNK-2, R-LNK-3).
 
 mod common;
 
-use beamish_process::{Ctx, Exit, NodeId, Pid};
-use common::{Got, Probe, dead_pid, exit_after, exit_of, idle, node, recv, within};
+use beamish_process::{Ctx, Exit, LinkError, NodeId, Pid};
+use common::{Got, Probe, dead_pid, exit_after, idle, node, recv, within};
 use tokio::sync::oneshot;
 
 /// R-LNK-2: the death of a linked process reaches the other side with its exit reason.
@@ -20,7 +21,7 @@ async fn r_lnk_2_exit_signal_carries_the_exit_reason() {
     ] {
         let b = idle::<()>(&node);
         let bpid = b.pid();
-        let mut a = Probe::<()>::trapping(&node, move |ctx| ctx.link(bpid)).await;
+        let mut a = Probe::<()>::trapping(&node, move |ctx| ctx.link(bpid).unwrap()).await;
         node.exit(bpid, reason.clone());
         assert_eq!(
             a.next().await,
@@ -41,7 +42,7 @@ async fn r_lnk_1_links_are_bidirectional() {
     let bpid = b.pid();
     let a = node
         .spawn(move |mut ctx: Ctx<()>| async move {
-            ctx.link(bpid);
+            ctx.link(bpid).unwrap();
             // Dies when told to.
             let _ = recv(&mut ctx).await;
             Exit::error("a died")
@@ -59,7 +60,7 @@ async fn r_lnk_1_links_are_bidirectional() {
     // And A, which called link, learns of B's death.
     let c = idle::<()>(&node);
     let cpid = c.pid();
-    let mut a2 = Probe::<()>::trapping(&node, move |ctx| ctx.link(cpid)).await;
+    let mut a2 = Probe::<()>::trapping(&node, move |ctx| ctx.link(cpid).unwrap()).await;
     node.exit(cpid, Exit::error("c died"));
     assert_eq!(
         a2.next().await,
@@ -78,7 +79,7 @@ async fn r_lnk_1_both_sides_record_the_link() {
     let bpid = b.pid();
     let (tx, rx) = oneshot::channel();
     let a = Probe::<()>::spawn(&node, move |ctx| {
-        ctx.link(bpid);
+        ctx.link(bpid).unwrap();
         let _ = tx.send(ctx.links());
     })
     .await;
@@ -99,8 +100,8 @@ async fn r_lnk_1_link_twice_is_one_link() {
     let bpid = b.pid();
     let (tx, links) = oneshot::channel();
     let mut a = Probe::<&str>::spawn(&node, move |ctx| {
-        ctx.link(bpid);
-        ctx.link(bpid);
+        ctx.link(bpid).unwrap();
+        ctx.link(bpid).unwrap();
         let twice = ctx.links();
         ctx.unlink(bpid);
         let _ = tx.send((twice, ctx.links()));
@@ -124,8 +125,8 @@ async fn r_lnk_1_link_twice_gives_one_exit_signal() {
     let b = idle::<()>(&node);
     let bpid = b.pid();
     let mut a = Probe::<&str>::trapping(&node, move |ctx| {
-        ctx.link(bpid);
-        ctx.link(bpid);
+        ctx.link(bpid).unwrap();
+        ctx.link(bpid).unwrap();
     })
     .await;
     exit_after(&node, bpid, Exit::error("once")).await;
@@ -167,7 +168,7 @@ async fn r_lnk_1_either_side_can_unlink() {
         })
         .unwrap();
     let bpid = b.pid();
-    let mut a = Probe::<()>::spawn(&node, move |ctx| ctx.link(bpid)).await;
+    let mut a = Probe::<()>::spawn(&node, move |ctx| ctx.link(bpid).unwrap()).await;
     let apid = a.pid();
 
     let (tx, rx) = oneshot::channel();
@@ -239,16 +240,16 @@ async fn r_lnk_1_spawn_link_parent_dying_at_once_takes_the_child() {
     }
 }
 
-/// R-LNK-3: linking to a dead pid gives an exit signal `noproc`: a trapping process receives
-/// it as a message.
+/// R-LNK-3: linking to a dead pid from a process that traps exits succeeds, and the exit
+/// signal `noproc` arrives as a message.
 #[tokio::test(start_paused = true)]
 async fn r_lnk_3_link_to_dead_pid_traps_noproc() {
     let node = node();
     let dead = dead_pid(&node, Exit::Normal).await;
     let never = Pid::from_parts(NodeId::LOCAL, 1 << 40, 0);
     let mut a = Probe::<()>::trapping(&node, move |ctx| {
-        ctx.link(dead);
-        ctx.link(never);
+        assert_eq!(ctx.link(dead), Ok(()));
+        assert_eq!(ctx.link(never), Ok(()));
     })
     .await;
     assert_eq!(
@@ -267,41 +268,56 @@ async fn r_lnk_3_link_to_dead_pid_traps_noproc() {
     );
 }
 
-/// R-LNK-3: a process that does not trap exits dies with `noproc` when it links to a dead
-/// pid.
+/// R-LNK-3: a process that does not trap exits and links to a dead pid fails at the call
+/// with `LinkError::NoProc`, as Erlang's `link/1` raises `noproc`: no exit signal follows,
+/// no link is left, and the process lives on (unless it lets the error end it, with
+/// `noproc`).
 #[tokio::test(start_paused = true)]
-async fn r_lnk_3_link_to_dead_pid_kills_with_noproc() {
+async fn r_lnk_3_link_to_dead_pid_fails_at_the_call_without_trapping() {
     let node = node();
     let dead = dead_pid(&node, Exit::error("long gone")).await;
+    let (tx, rx) = oneshot::channel();
     let a = node
         .spawn(move |mut ctx: Ctx<()>| async move {
-            ctx.link(dead);
+            let linked = ctx.link(dead);
+            let links = ctx.links();
+            let _ = tx.send((linked, links));
+            // Alive: a queued `noproc` signal would have ended it at this await.
             let _ = recv(&mut ctx).await;
-            Exit::error("survived a link to a dead pid")
+            linked?;
+            Ok::<(), Exit>(())
         })
         .unwrap();
-    assert_eq!(exit_of(&node, a.pid()).await, Exit::NoProc);
+    let (linked, links) = within("A's report", rx).await.unwrap();
+    assert_eq!(linked, Err(LinkError::NoProc(dead)));
+    assert_eq!(links, Vec::<Pid>::new());
+    let down = node.monitor(a.pid());
+    a.send(()).unwrap();
+    // `?` on the error ends the process with `noproc`.
+    assert_eq!(within("A's end", down).await, Exit::NoProc);
 }
 
 /// R-LNK-1, R-EXIT-1: `unlink` drops an exit signal still in flight over the removed link:
 /// once `unlink` has returned, the link has no effect. Here the signal (the `noproc` of a
-/// link to a dead pid) is queued but not yet handled when the process unlinks.
+/// trapping process's link to a dead pid) is queued but not yet handled when the process
+/// unlinks: no `EXIT` message comes of it.
 #[tokio::test(start_paused = true)]
 async fn r_lnk_1_unlink_drops_a_queued_noproc_signal() {
     let node = node();
     let dead = dead_pid(&node, Exit::Normal).await;
     let (tx, rx) = oneshot::channel();
     let a = node
-        .spawn(move |ctx: Ctx<()>| async move {
-            ctx.link(dead);
+        .spawn(move |mut ctx: Ctx<()>| async move {
+            ctx.trap_exit(true);
+            ctx.link(dead).unwrap();
             ctx.unlink(dead);
             // The queued signal is handled at the next await.
             tokio::task::yield_now().await;
-            let _ = tx.send("alive");
+            let _ = tx.send(ctx.try_recv().map(Got::from));
         })
         .unwrap();
     let down = node.monitor(a.pid());
-    assert_eq!(within("A to report", rx).await, Ok("alive"));
+    assert_eq!(within("A to report", rx).await, Ok(None));
     assert_eq!(within("A's end", down).await, Exit::Normal);
 }
 
@@ -318,7 +334,7 @@ async fn r_lnk_1_unlink_drops_an_exit_signal_in_flight() {
     let (done_tx, done) = oneshot::channel();
     let a = node
         .spawn(move |mut ctx: Ctx<&'static str>| async move {
-            ctx.link(bpid);
+            ctx.link(bpid).unwrap();
             let _ = ready_tx.send(());
             // Block this task (not the worker's other tasks) until B is dead and its exit
             // signal is queued here.
@@ -355,7 +371,7 @@ async fn r_lnk_2_link_to_a_dying_process_gets_its_reason() {
     let mut a = Probe::<()>::trapping(&node, move |ctx| {
         // Both signals are queued at B before it runs again: the kill first.
         ctx.node().exit(bpid, Exit::Kill);
-        ctx.link(bpid);
+        ctx.link(bpid).unwrap();
     })
     .await;
     assert_eq!(

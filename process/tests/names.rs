@@ -77,7 +77,7 @@ async fn watch_and_take_over(
             if monitor {
                 ctx.monitor(opid);
             } else {
-                ctx.link(opid);
+                ctx.link(opid).unwrap();
             }
             let _ = ready_tx.send(());
             let seen = recv(&mut ctx).await;

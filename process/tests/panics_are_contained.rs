@@ -103,8 +103,8 @@ async fn r_lnk_2_panic_is_the_exit_reason_for_links_and_monitors() {
         })
         .unwrap();
     let bpid = b.pid();
-    let mut trapping = Probe::<()>::trapping(&node, move |ctx| ctx.link(bpid)).await;
-    let plain = Probe::<()>::spawn(&node, move |ctx| ctx.link(bpid)).await;
+    let mut trapping = Probe::<()>::trapping(&node, move |ctx| ctx.link(bpid).unwrap()).await;
+    let plain = Probe::<()>::spawn(&node, move |ctx| ctx.link(bpid).unwrap()).await;
     let plain_down = node.monitor(plain.pid());
     let down = node.monitor(bpid);
     go_tx.send(3).unwrap();
@@ -195,7 +195,7 @@ async fn r_lnk_2_panic_in_a_destructor_is_contained() {
         })
         .unwrap();
     let bpid = b.pid();
-    let mut a = Probe::<()>::trapping(&node, move |ctx| ctx.link(bpid)).await;
+    let mut a = Probe::<()>::trapping(&node, move |ctx| ctx.link(bpid).unwrap()).await;
     node.exit(bpid, Exit::error("stop"));
     assert_eq!(
         a.next().await,

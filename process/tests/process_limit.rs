@@ -116,7 +116,7 @@ async fn r_proc_1_capacity_comes_back_after_exits() {
             }
             _ => node
                 .spawn(move |ctx: Ctx<()>| async move {
-                    ctx.link(kpid);
+                    ctx.link(kpid).unwrap();
                     Exit::error("linked and failed")
                 })
                 .unwrap(),

@@ -3,7 +3,6 @@
 //! caller (see `task_stream_link.rs` for that form); our default is the typed, contained one.
 
 use beamish_process::{Ctx, Exit, Node, TaskError, async_stream};
-use futures::StreamExt;
 use tokio::sync::oneshot;
 
 /// R-TASK-3: a panicking element is an error item; the others succeed, and the process that

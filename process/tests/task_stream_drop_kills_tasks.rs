@@ -5,7 +5,6 @@
 use std::time::Duration;
 
 use beamish_process::{Ctx, Exit, Node, Pid, async_stream, current_pid};
-use futures::StreamExt;
 use tokio::sync::{mpsc, oneshot};
 
 const HOUR: Duration = Duration::from_secs(3600);

@@ -3,7 +3,6 @@
 //! exits sees the crash as an `Err(TaskError::Exit(reason))` item instead.
 
 use beamish_process::{Ctx, Exit, Message, Node, TaskError, async_stream};
-use futures::StreamExt;
 use tokio::sync::oneshot;
 
 /// R-TASK-3: without trapping, the caller dies with the element's reason.

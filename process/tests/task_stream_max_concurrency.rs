@@ -6,7 +6,6 @@ use std::sync::atomic::{AtomicUsize, Ordering};
 use std::time::Duration;
 
 use beamish_process::{Node, async_stream};
-use futures::StreamExt;
 
 /// Counts the elements running at once and remembers the highest count.
 #[derive(Default)]

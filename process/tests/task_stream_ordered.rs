@@ -4,7 +4,6 @@
 use std::time::Duration;
 
 use beamish_process::{Node, async_stream};
-use futures::StreamExt;
 
 /// R-TASK-1: later elements finish first, yet the results come in input order.
 #[tokio::test(start_paused = true)]

@@ -3,10 +3,10 @@
 //! running elements (the Rust rendering of "the caller exits"); with `:kill_task` the late
 //! element is killed, yields `Err(Timeout)` in its place, and the stream carries on.
 
+use futures::StreamExt;
 use std::time::Duration;
 
 use beamish_process::{Exit, Node, OnTimeout, TaskError, async_stream, current_pid};
-use futures::StreamExt;
 use tokio::sync::mpsc;
 use tokio::time::Instant;
 

@@ -3,7 +3,6 @@
 use std::time::Duration;
 
 use beamish_process::{Node, async_stream};
-use futures::StreamExt;
 
 /// R-TASK-1: the element that finishes first comes out first.
 #[tokio::test(start_paused = true)]

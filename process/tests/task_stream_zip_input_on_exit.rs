@@ -5,7 +5,6 @@
 use std::time::Duration;
 
 use beamish_process::{Exit, Node, OnTimeout, TaskError, async_stream};
-use futures::StreamExt;
 
 /// R-TASK-2: in completion order, each failure still names the input it came from.
 #[tokio::test(start_paused = true)]

@@ -128,18 +128,17 @@ where
     }
 
     /// Casts to the server registered under `key`. Casting to a free key fails with
-    /// [`SendError::NotRegistered`] (R-REG-4, R-ORD-4); a cast to a registered server never
-    /// fails, as [`ServerRef::cast`].
+    /// [`SendError::NotRegistered`] (R-REG-4, R-ORD-4); a cast to a registered server fails
+    /// only on a full bounded mailbox ([`SendError::Full`]), as [`ServerRef::cast`].
     ///
     /// # Panics
     /// On a duplicate registry.
     pub fn cast<S: GenServer>(&self, key: &K, message: S::Cast) -> Result<(), SendError<S::Cast>> {
         self.assert_unique();
         match self.server::<S>(key) {
-            Some(s) => {
-                s.cast(message);
-                Ok(())
-            }
+            Some(s) => s
+                .cast(message)
+                .map_err(|full| SendError::Full(full.into_inner())),
             None => Err(SendError::NotRegistered(message)),
         }
     }

@@ -125,7 +125,7 @@ async fn r_reg_4_name_is_free_again_after_the_server_stops() {
         .await
         .unwrap();
     assert_ne!(first.pid(), second.pid());
-    second.cast(4);
+    second.cast(4).unwrap();
     assert_eq!(reg.call::<Counter>(&key("svc"), ()).await, Ok(4));
 }
 

@@ -499,7 +499,7 @@ async fn links(node: &Node, expected_panics: &mut usize) -> Result<ServerRef<Gua
     let b_pid = b.pid();
     let a = node.spawn(move |mut ctx: Ctx<()>| async move {
         ctx.recv().await;
-        ctx.link(b.pid());
+        ctx.link(b.pid())?;
         b.send("worker b: disk on fire")?;
         // The exit signal from `b` ends this process at this `.await`.
         ctx.recv().await;

@@ -3,7 +3,7 @@
 //!
 //! The future lives inline in the task's allocation (one allocation per spawn, not a task and
 //! a boxed future). Polling it needs a pinned reference to it inside its mutex, which is the
-//! one `unsafe` block of this crate; see [`pinned`].
+//! one `unsafe fn` of this crate, called in three places; see [`pinned`].
 
 use std::future::Future;
 use std::panic::{AssertUnwindSafe, catch_unwind};
@@ -73,7 +73,9 @@ impl<F: Future<Output = ()> + Send + 'static> Task<F> {
         let waker = waker_ref(self);
         let mut cx = Context::from_waker(&waker);
         let mut guard = self.future.lock().unwrap_or_else(|e| e.into_inner());
-        let mut slot = pinned(&mut guard);
+        // SAFETY: this task's own future slot, under its lock (see `pinned`).
+        #[allow(unsafe_code)]
+        let mut slot = unsafe { pinned(&mut guard) };
         let polled = match slot.as_mut().as_pin_mut() {
             // A process's own panics are caught inside its future (they end the process with
             // a reason); this catches anything else so that a worker never dies.
@@ -117,7 +119,9 @@ impl<F: Future<Output = ()> + Send + 'static> Runnable for Task<F> {
     fn cancel(&self) {
         self.state.store(DONE, Ordering::Release);
         let mut guard = self.future.lock().unwrap_or_else(|e| e.into_inner());
-        let mut slot = pinned(&mut guard);
+        // SAFETY: this task's own future slot, under its lock (see `pinned`).
+        #[allow(unsafe_code)]
+        let mut slot = unsafe { pinned(&mut guard) };
         let _ = catch_unwind(AssertUnwindSafe(|| slot.set(None)));
     }
 
@@ -130,18 +134,20 @@ impl<F: Future<Output = ()> + Send + 'static> Runnable for Task<F> {
     }
 }
 
-/// The task's future slot, pinned where it lies. Only a task's own future slot (locked, or
-/// reached through `&mut Task` in its `Drop`) may be passed here.
-fn pinned<F>(slot: &mut Option<F>) -> Pin<&mut Option<F>> {
-    // SAFETY: the slot is the `future` field of a `Task`, which lives only inside its `Arc`
-    // allocation and so never moves. Nothing moves the future out: the mutex is never taken
-    // apart (no `into_inner`; `get_mut` only in `Task`'s `Drop`, which runs while the task is
-    // still in its allocation and passes the slot straight here), and the slot is only ever
-    // changed through this pinned reference (`set(None)` drops the future in place).
-    #[allow(unsafe_code)]
-    unsafe {
-        Pin::new_unchecked(slot)
-    }
+/// The task's future slot, pinned where it lies.
+///
+/// # Safety
+/// `slot` must be the `future` field of a [`Task`], reached through its lock or through
+/// `&mut Task` in its `Drop`. The task lives only inside its `Arc` allocation, so the slot
+/// never moves; and the future must never be moved out of the slot afterwards: the mutex is
+/// never taken apart (no `into_inner`; `get_mut` only in `Task`'s `Drop`, which passes the
+/// slot straight here), and the slot is only changed through the returned pin (`set(None)`
+/// drops the future in place).
+#[allow(unsafe_code)]
+unsafe fn pinned<F>(slot: &mut Option<F>) -> Pin<&mut Option<F>> {
+    // SAFETY: the caller's promise above is `Pin::new_unchecked`'s contract: the pointee
+    // neither moves nor is moved out of until it is dropped.
+    unsafe { Pin::new_unchecked(slot) }
 }
 
 impl<F> Drop for Task<F> {
@@ -154,7 +160,10 @@ impl<F> Drop for Task<F> {
         // one check).
         let future = self.future.get_mut().unwrap_or_else(|e| e.into_inner());
         if future.is_some() {
-            let mut slot = pinned(future);
+            // SAFETY: this task's own future slot, through `&mut self` while the task is
+            // still in its allocation (see `pinned`).
+            #[allow(unsafe_code)]
+            let mut slot = unsafe { pinned(future) };
             let _ = catch_unwind(AssertUnwindSafe(|| slot.set(None)));
         }
     }

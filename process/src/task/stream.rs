@@ -85,7 +85,6 @@ impl<I: Clone + Send + 'static> KeepInput<I> for ZipInput<I> {
 /// # Example
 /// ```
 /// use beamish_process::{Node, async_stream};
-/// use futures::StreamExt;
 ///
 /// # tokio::runtime::Runtime::new().unwrap().block_on(async {
 /// let node = Node::start_default()?;
@@ -332,6 +331,53 @@ where
                 this.done.insert(index, Err((TaskError::Spawn(e), kept)));
             }
         }
+    }
+}
+
+/// The results as plain async methods, so that an application needs no stream trait in scope
+/// (they are [`StreamExt::next`] and [`StreamExt::collect`], which work too).
+impl<S, F, Fut, R, K> AsyncStream<S, F, R, K>
+where
+    S: Stream,
+    S::Item: Send + 'static,
+    F: Fn(S::Item) -> Fut + Send + Sync + 'static,
+    Fut: Future<Output = R> + Send + 'static,
+    R: Send + 'static,
+    K: KeepInput<S::Item>,
+{
+    /// The next result, or `None` once every element has been emitted. The stream must be
+    /// `Unpin` (it is over the input of [`async_stream`]); pin one over another input first
+    /// (`std::pin::pin!`) and use [`StreamExt::next`].
+    ///
+    /// ```
+    /// # use beamish_process::{Node, async_stream};
+    /// # tokio::runtime::Runtime::new().unwrap().block_on(async {
+    /// let node = Node::start_default()?;
+    /// let mut squares = async_stream(&node, 1..=3, |n: u64| async move { n * n });
+    /// let mut sum = 0;
+    /// while let Some(square) = squares.next().await {
+    ///     sum += square?;
+    /// }
+    /// assert_eq!(sum, 14);
+    /// # Ok::<(), Box<dyn std::error::Error>>(())
+    /// # }).unwrap();
+    /// ```
+    pub async fn next(&mut self) -> Option<Result<R, K::Error>>
+    where
+        Self: Unpin,
+    {
+        std::future::poll_fn(|cx| Pin::new(&mut *self).poll_next(cx)).await
+    }
+
+    /// Every result, in a collection (`Vec`, ...): in input order unless
+    /// [`ordered(false)`](Self::ordered).
+    pub async fn collect<C: Default + Extend<Result<R, K::Error>>>(self) -> C {
+        let mut stream = std::pin::pin!(self);
+        let mut all = C::default();
+        while let Some(item) = std::future::poll_fn(|cx| stream.as_mut().poll_next(cx)).await {
+            all.extend(Some(item));
+        }
+        all
     }
 }
 

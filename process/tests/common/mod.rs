@@ -252,7 +252,7 @@ pub(crate) async fn until_held(server: &beamish_process::ServerRef<Stuck>, n: us
     within("the held calls", async {
         loop {
             let (tx, rx) = oneshot::channel();
-            server.cast(tx);
+            server.cast(tx).unwrap();
             if rx.await.expect("the server answers") >= n {
                 return;
             }
