@@ -80,8 +80,10 @@ mod error;
 pub mod local;
 pub mod pg;
 mod registry;
+mod table;
 mod via;
 mod watch;
 
-pub use error::{JoinError, LeaveError, RegisterError};
+pub use error::{JoinError, LeaveError, RegisterError, ViaError};
 pub use registry::{Builder, Entry, Event, Keys, Registry};
+pub use watch::OwnerWatcher;
