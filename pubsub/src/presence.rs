@@ -5,8 +5,8 @@ use std::collections::{BTreeMap, HashMap};
 use std::fmt;
 use std::sync::{Arc, Mutex, MutexGuard, Weak};
 
-use beamish_process::{Addr, Ctx, Message, Node, Pid, Ref, SpawnError};
-use tokio::sync::oneshot;
+use beamish_process::{Ctx, Node, Pid, SpawnError};
+use beamish_registry::OwnerWatcher;
 
 use crate::crdt::{Changes, Entry, Replica, ReplicaId, Store, Tag};
 use crate::error::{TrackError, UpdateError};
@@ -84,7 +84,8 @@ struct Tracked<M> {
     replica: Replica<M>,
     /// (pid, topic, key) to the tag of its entry.
     index: HashMap<(Pid, String, String), Tag, ahash::RandomState>,
-    /// How many entries each local process has, to watch it while it has any.
+    /// How many entries each local process has, to watch it while it has any (the
+    /// [`OwnerWatcher`] protocol: watch at the first, unwatch at the last, under the lock).
     per_pid: HashMap<Pid, usize, ahash::RandomState>,
     /// The join of the local deltas not yet taken by [`Presence::take_delta`].
     outgoing: Store<M>,
@@ -109,12 +110,13 @@ impl<M: Clone> Tracked<M> {
 struct Inner<M> {
     state: Arc<Mutex<Tracked<M>>>,
     diffs: PubSub<Diff<M>>,
-    watcher: Addr<Cmd>,
+    /// Monitors the tracked local processes, the registry's own watcher.
+    watcher: OwnerWatcher,
 }
 
 impl<M> Drop for Inner<M> {
     fn drop(&mut self) {
-        let _ = self.watcher.send(Cmd::Stop);
+        self.watcher.stop();
     }
 }
 
@@ -157,9 +159,8 @@ impl<M: Clone + Send + Sync + 'static> Presence<M> {
         let diffs = PubSub::start(node)?;
         let weak = Arc::downgrade(&state);
         let on_down_diffs = diffs.clone();
-        let watcher = spawn_watcher(node, move |pid| {
-            untrack_pid(&weak, &on_down_diffs, pid);
-        })?;
+        let watcher =
+            OwnerWatcher::spawn(node, move |pid| untrack_pid(&weak, &on_down_diffs, pid))?;
         Ok(Presence {
             inner: Arc::new(Inner {
                 state,
@@ -213,7 +214,7 @@ impl<M: Clone + Send + Sync + 'static> Presence<M> {
         let n = s.per_pid.entry(pid).or_insert(0);
         *n += 1;
         if *n == 1 {
-            let _ = self.inner.watcher.send(Cmd::Watch(pid));
+            self.inner.watcher.watch(pid);
         }
         let changes = Changes {
             joins: vec![(tag, entry)],
@@ -233,7 +234,7 @@ impl<M: Clone + Send + Sync + 'static> Presence<M> {
         };
         let removed = s.remove(tag);
         if release(&mut s, pid) {
-            let _ = self.inner.watcher.send(Cmd::Unwatch(pid));
+            self.inner.watcher.unwatch(pid);
         }
         let Some(entry) = removed else {
             return false;
@@ -315,10 +316,7 @@ impl<M: Clone + Send + Sync + 'static> Presence<M> {
     /// Waits until every tracked process that had ended when this was called has left (and
     /// its leaves are announced), which the tracker does on its own shortly after each end.
     pub async fn sync(&self) {
-        let (tx, rx) = oneshot::channel();
-        if self.inner.watcher.send(Cmd::Sync(tx)).is_ok() {
-            let _ = rx.await;
-        }
+        self.inner.watcher.sync().await;
     }
 }
 
@@ -350,13 +348,14 @@ fn announce<M: Clone + Send + Sync + 'static>(diffs: &PubSub<Diff<M>>, changes: 
 }
 
 /// Removes every presence of a process that ended (R-PR-2) and announces the leaves.
+/// Returns `false` once the tracker is gone, which ends its watcher.
 fn untrack_pid<M: Clone + Send + Sync + 'static>(
     state: &Weak<Mutex<Tracked<M>>>,
     diffs: &PubSub<Diff<M>>,
     pid: Pid,
-) {
+) -> bool {
     let Some(state) = state.upgrade() else {
-        return;
+        return false;
     };
     let mut s = lock(&state);
     s.per_pid.remove(&pid);
@@ -370,75 +369,5 @@ fn untrack_pid<M: Clone + Send + Sync + 'static>(
         }
     }
     announce(diffs, &changes);
-}
-
-/// What the tracker's watcher process is asked to do.
-enum Cmd {
-    Watch(Pid),
-    Unwatch(Pid),
-    Sync(oneshot::Sender<()>),
-    Stop,
-}
-
-/// Spawns the process that monitors tracked processes (as the registry's partitions do).
-fn spawn_watcher(
-    node: &Node,
-    mut on_down: impl FnMut(Pid) + Send + 'static,
-) -> Result<Addr<Cmd>, SpawnError> {
-    node.spawn(move |mut ctx: Ctx<Cmd>| async move {
-        let mut watched: HashMap<Pid, Ref, ahash::RandomState> = HashMap::default();
-        // Syncs waiting for the DOWNs of watched processes that had already ended.
-        let mut pending: Vec<(Vec<Pid>, oneshot::Sender<()>)> = Vec::new();
-        loop {
-            match ctx.recv().await {
-                Message::Msg(Cmd::Watch(pid)) => {
-                    watched.entry(pid).or_insert_with(|| ctx.monitor(pid));
-                }
-                Message::Msg(Cmd::Unwatch(pid)) => {
-                    if let Some(mref) = watched.remove(&pid) {
-                        ctx.demonitor(mref, true);
-                    }
-                    settle(&mut pending, pid);
-                }
-                Message::Msg(Cmd::Sync(done)) => {
-                    // A process whose end the caller has seen may not have pushed its DOWN
-                    // here yet: wait for the DOWN of every watched process that has ended.
-                    let dead: Vec<Pid> = watched
-                        .keys()
-                        .filter(|p| !ctx.node().is_alive(**p))
-                        .copied()
-                        .collect();
-                    if dead.is_empty() {
-                        let _ = done.send(());
-                    } else {
-                        pending.push((dead, done));
-                    }
-                }
-                Message::Msg(Cmd::Stop) => break,
-                Message::Down(down) => {
-                    if watched.get(&down.pid) == Some(&down.mref) {
-                        watched.remove(&down.pid);
-                        on_down(down.pid);
-                        settle(&mut pending, down.pid);
-                    }
-                }
-                Message::Exit(_) => {}
-            }
-        }
-    })
-}
-
-/// Marks `pid`'s end as handled for the waiting syncs; answers those that wait for nothing
-/// more.
-fn settle(pending: &mut Vec<(Vec<Pid>, oneshot::Sender<()>)>, pid: Pid) {
-    let mut i = 0;
-    while i < pending.len() {
-        pending[i].0.retain(|p| *p != pid);
-        if pending[i].0.is_empty() {
-            let (_, done) = pending.swap_remove(i);
-            let _ = done.send(());
-        } else {
-            i += 1;
-        }
-    }
+    true
 }

@@ -6,10 +6,10 @@ mod common;
 
 use std::collections::BTreeMap;
 
-use beamish_process::Exit;
+use beamish_process::{Exit, Node};
 use beamish_pubsub::crdt::ReplicaId;
 use beamish_pubsub::{Diff, Meta, Presence, TrackError, UpdateError};
-use common::{Client, node};
+use common::{Client, node, within};
 
 type D = Diff<&'static str>;
 
@@ -18,14 +18,20 @@ fn metas(d: &BTreeMap<String, Vec<Meta<&'static str>>>, key: &str) -> Vec<&'stat
         .map_or_else(Vec::new, |m| m.iter().map(|m| m.meta).collect())
 }
 
+/// A tracker, and a client subscribed to the diffs of its topic `"room"`.
+async fn tracker_with_a_room_subscriber(node: &Node) -> (Presence<&'static str>, Client<D>) {
+    let presence: Presence<&'static str> = Presence::start(node, ReplicaId(1)).unwrap();
+    let watcher = Client::<D>::spawn(node);
+    let p = presence.clone();
+    watcher.run(move |ctx| p.subscribe(ctx, "room")).await;
+    (presence, watcher)
+}
+
 /// R-PR-2, R-PR-3: track, refuse a duplicate, list, diffs for joins and leaves.
 #[tokio::test]
 async fn r_pr_2_track_list_untrack_with_diffs() {
     let node = node();
-    let presence: Presence<&'static str> = Presence::start(&node, ReplicaId(1)).unwrap();
-    let mut watcher = Client::<D>::spawn(&node);
-    let p = presence.clone();
-    watcher.run(move |ctx| p.subscribe(ctx, "room")).await;
+    let (presence, mut watcher) = tracker_with_a_room_subscriber(&node).await;
     let (a, b) = (Client::<()>::spawn(&node), Client::<()>::spawn(&node));
 
     let ra = presence.track(a.pid(), "room", "alice", "web").unwrap();
@@ -72,10 +78,7 @@ async fn r_pr_2_track_list_untrack_with_diffs() {
 #[tokio::test]
 async fn r_pr_2_update_is_a_leave_plus_a_join() {
     let node = node();
-    let presence: Presence<&'static str> = Presence::start(&node, ReplicaId(1)).unwrap();
-    let mut watcher = Client::<D>::spawn(&node);
-    let p = presence.clone();
-    watcher.run(move |ctx| p.subscribe(ctx, "room")).await;
+    let (presence, mut watcher) = tracker_with_a_room_subscriber(&node).await;
     let a = Client::<()>::spawn(&node);
 
     let old = presence.track(a.pid(), "room", "alice", "online").unwrap();
@@ -113,10 +116,7 @@ async fn r_pr_2_update_is_a_leave_plus_a_join() {
 #[tokio::test]
 async fn r_pr_2_tracked_process_that_ends_leaves() {
     let node = node();
-    let presence: Presence<&'static str> = Presence::start(&node, ReplicaId(1)).unwrap();
-    let mut watcher = Client::<D>::spawn(&node);
-    let p = presence.clone();
-    watcher.run(move |ctx| p.subscribe(ctx, "room")).await;
+    let (presence, mut watcher) = tracker_with_a_room_subscriber(&node).await;
     let (a, b) = (Client::<()>::spawn(&node), Client::<()>::spawn(&node));
     presence.track(a.pid(), "room", "alice", "web").unwrap();
     presence.track(a.pid(), "lobby", "alice", "web").unwrap();
@@ -133,6 +133,40 @@ async fn r_pr_2_tracked_process_that_ends_leaves() {
     let d = watcher.next().await;
     assert_eq!(metas(&d.leaves, "alice"), vec!["web"]);
     assert!(d.joins.is_empty());
+}
+
+/// R-PR-2: the tracker watches a process while it has presences and stops when it has none:
+/// one that untracked everything and tracked again still leaves when it ends, and one that
+/// untracked everything before ending causes no second leave.
+#[tokio::test]
+async fn r_pr_2_retracked_process_leaves_once_when_it_ends() {
+    let node = node();
+    let (presence, mut watcher) = tracker_with_a_room_subscriber(&node).await;
+    let (a, b) = (Client::<()>::spawn(&node), Client::<()>::spawn(&node));
+
+    presence.track(a.pid(), "room", "alice", "web").unwrap();
+    assert!(presence.untrack(a.pid(), "room", "alice"));
+    presence.track(a.pid(), "room", "alice", "phone").unwrap();
+    presence.track(b.pid(), "room", "bob", "web").unwrap();
+    assert!(presence.untrack(b.pid(), "room", "bob"));
+    for _ in 0..5 {
+        watcher.next().await;
+    }
+
+    b.kill(&node, Exit::error("crash")).await;
+    a.kill(&node, Exit::error("crash")).await;
+    within("the tracker to see the ends", presence.sync()).await;
+    assert!(presence.list("room").is_empty());
+    let d = watcher.next().await;
+    assert_eq!(metas(&d.leaves, "alice"), vec!["phone"]);
+    assert!(d.joins.is_empty() && !d.leaves.contains_key("bob"));
+    watcher
+        .assert_nothing_more(Diff {
+            topic: "marker".into(),
+            joins: BTreeMap::new(),
+            leaves: BTreeMap::new(),
+        })
+        .await;
 }
 
 /// R-PR-1: two trackers (replicas) exchange states and converge; the merge announces the

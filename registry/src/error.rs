@@ -58,3 +58,39 @@ impl fmt::Display for LeaveError {
 }
 
 impl std::error::Error for LeaveError {}
+
+/// Why [`Registry::server`](crate::Registry::server) found no server of the asked type under
+/// a via name (R-REG-4).
+#[derive(Debug, Clone, PartialEq, Eq)]
+#[non_exhaustive]
+pub enum ViaError {
+    /// Nobody holds the key.
+    NotRegistered,
+    /// The key's owner has ended; its entry goes shortly (R-REG-2).
+    NoProc(Pid),
+    /// The key's owner is alive but is not a server of the asked type: a plain process, or a
+    /// server of another type (where Elixir would send it a call it cannot answer).
+    WrongType {
+        /// The key's owner.
+        pid: Pid,
+        /// The server type asked for (`std::any::type_name`).
+        expected: &'static str,
+    },
+}
+
+impl fmt::Display for ViaError {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            ViaError::NotRegistered => f.write_str("no process is registered under that key"),
+            ViaError::NoProc(p) => write!(f, "the key's owner {p} has ended"),
+            ViaError::WrongType { pid, expected } => {
+                write!(
+                    f,
+                    "the key's owner {pid} is not a server of type {expected}"
+                )
+            }
+        }
+    }
+}
+
+impl std::error::Error for ViaError {}

@@ -7,8 +7,11 @@
 //!   match, count, dispatch, metadata, listeners, partitions, and automatic removal of a
 //!   process's entries when it ends (R-REG-1..7).
 //! * via names: a [`GenServer`](beamish_process::GenServer) started under a key of a unique
-//!   registry ([`Registry::start_via`]), then called, cast to and sent to by that key
-//!   ([`Registry::call`], [`Registry::cast`], [`Registry::send`]) (R-REG-4).
+//!   registry ([`Registry::start_via`]), or one that registered itself, called, cast to and
+//!   sent to by that key ([`Registry::call`], [`Registry::cast`], [`Registry::send`]); an
+//!   owner of another type is a typed error ([`ViaError`]) (R-REG-4).
+//! * [`OwnerWatcher`]: the process that removes an ended owner's entries, shared by registry
+//!   partitions, pg scopes and `beamish-pubsub`'s Presence (R-REG-2).
 //! * [`pg`]: Erlang's process groups: scopes, groups joined several times, group and scope
 //!   monitors (R-PG-1..4).
 //!
@@ -80,8 +83,10 @@ mod error;
 pub mod local;
 pub mod pg;
 mod registry;
+mod table;
 mod via;
 mod watch;
 
-pub use error::{JoinError, LeaveError, RegisterError};
+pub use error::{JoinError, LeaveError, RegisterError, ViaError};
 pub use registry::{Builder, Entry, Event, Keys, Registry};
+pub use watch::OwnerWatcher;

@@ -17,7 +17,7 @@ use std::sync::{Arc, RwLock, RwLockReadGuard, RwLockWriteGuard, Weak};
 use beamish_process::{Addr, Ctx, Node, Pid, Ref, SpawnError};
 
 use crate::error::{JoinError, LeaveError};
-use crate::watch::{StopOnDrop, Watcher};
+use crate::watch::{OwnerWatcher, StopOnDrop};
 
 /// Whether a [`GroupEvent`] reports processes joining or leaving.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
@@ -100,7 +100,7 @@ impl<G: Eq + Hash + Clone> State<G> {
 struct Inner<G> {
     node: Node,
     state: Arc<RwLock<State<G>>>,
-    watcher: Watcher,
+    watcher: OwnerWatcher,
     _stop: StopOnDrop,
 }
 
@@ -139,18 +139,15 @@ where
             scope_monitors: Vec::new(),
         }));
         let weak: Weak<RwLock<State<G>>> = Arc::downgrade(&state);
-        let watcher = Watcher::spawn(
-            node,
-            Box::new(move |pid| match weak.upgrade() {
-                Some(s) => {
-                    s.write()
-                        .unwrap_or_else(std::sync::PoisonError::into_inner)
-                        .remove_member(pid);
-                    true
-                }
-                None => false,
-            }),
-        )?;
+        let watcher = OwnerWatcher::spawn(node, move |pid| match weak.upgrade() {
+            Some(s) => {
+                s.write()
+                    .unwrap_or_else(std::sync::PoisonError::into_inner)
+                    .remove_member(pid);
+                true
+            }
+            None => false,
+        })?;
         Ok(Scope {
             inner: Arc::new(Inner {
                 node: node.clone(),

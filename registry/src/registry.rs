@@ -13,7 +13,9 @@ use beamish_telemetry::Value;
 use beamish_telemetry::events::registry as events;
 
 use crate::error::RegisterError;
-use crate::watch::{StopOnDrop, Watcher};
+pub use crate::table::Entry;
+use crate::table::{KeyRule, Table};
+use crate::watch::{OwnerWatcher, StopOnDrop};
 
 /// How a registry treats keys (Elixir's `:keys` option).
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
@@ -34,6 +36,14 @@ pub enum Keys {
 impl Keys {
     fn by_key(self) -> bool {
         !matches!(self, Keys::Duplicate)
+    }
+
+    /// What the partition tables enforce for a key.
+    fn rule(self) -> KeyRule {
+        match self {
+            Keys::Unique => KeyRule::Unique,
+            Keys::Duplicate | Keys::DuplicateByKey => KeyRule::Duplicate,
+        }
     }
 
     /// As Elixir writes the option, for telemetry.
@@ -72,153 +82,10 @@ pub enum Event<K, V> {
 
 type Listener<K, V> = Arc<dyn Fn(&Event<K, V>) + Send + Sync>;
 
-/// A type-erased handle kept with an entry (the `ServerRef` of a server started by a via
-/// name), so that it can be called by key.
-pub(crate) type Handle = Arc<dyn Any + Send + Sync>;
-
-/// One registration: the process that registered (its owner) and the value it gave, as
-/// [`Registry::dispatch`] hands them out.
-pub struct Entry<V> {
-    pid: Pid,
-    value: V,
-    handle: Option<Handle>,
-}
-
-impl<V> Entry<V> {
-    /// The process that registered the entry.
-    pub fn pid(&self) -> Pid {
-        self.pid
-    }
-
-    /// The entry's value.
-    pub fn value(&self) -> &V {
-        &self.value
-    }
-}
-
-impl<V: Clone> Clone for Entry<V> {
-    fn clone(&self) -> Self {
-        Entry {
-            pid: self.pid,
-            value: self.value.clone(),
-            handle: self.handle.clone(),
-        }
-    }
-}
-
-impl<V: fmt::Debug> fmt::Debug for Entry<V> {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.debug_struct("Entry")
-            .field("pid", &self.pid)
-            .field("value", &self.value)
-            .finish()
-    }
-}
-
-/// A key's entries in one partition. Shared copy-on-write: `dispatch` takes a clone of the
-/// `Arc` under the read lock and reads the entries after releasing it, so a broadcast to many
-/// subscribers copies nothing and touches no per-entry counter; a registration that changes
-/// the key while such a reader holds it copies the vector once.
-type Entries<V> = Arc<Vec<Entry<V>>>;
-
-/// An owner's keys in one partition, with the number of its entries under each.
-type KeyCounts<K> = HashMap<K, usize, ahash::RandomState>;
-
-/// The entries of one partition, and which keys each owner holds there.
-struct Table<K, V> {
-    keys: HashMap<K, Entries<V>, ahash::RandomState>,
-    /// The keys each owner holds in this partition, with how many entries under each (a
-    /// map, so that removing one of a process's many keys costs O(1), not a scan).
-    owners: HashMap<Pid, KeyCounts<K>, ahash::RandomState>,
-    len: usize,
-}
-
-impl<K: Eq + Hash + Clone, V: Clone> Table<K, V> {
-    fn new() -> Self {
-        Table {
-            keys: HashMap::default(),
-            owners: HashMap::default(),
-            len: 0,
-        }
-    }
-
-    /// Adds an entry; returns whether `pid` is new to this partition (and must be watched).
-    fn insert(&mut self, key: K, entry: Entry<V>) -> bool {
-        let pid = entry.pid;
-        let mut new_owner = false;
-        self.owners
-            .entry(pid)
-            .or_insert_with(|| {
-                new_owner = true;
-                KeyCounts::default()
-            })
-            .entry(key.clone())
-            .and_modify(|n| *n += 1)
-            .or_insert(1);
-        Arc::make_mut(self.keys.entry(key).or_default()).push(entry);
-        self.len += 1;
-        new_owner
-    }
-
-    /// Removes `pid`'s entries under `key` whose value satisfies `pred`. Returns how many went
-    /// and whether `pid` now holds nothing here (and need not be watched any more).
-    fn remove(&mut self, pid: Pid, key: &K, mut pred: impl FnMut(&V) -> bool) -> (usize, bool) {
-        let Some(entries) = self.keys.get_mut(key) else {
-            return (0, false);
-        };
-        if !entries.iter().any(|e| e.pid == pid) {
-            return (0, false);
-        }
-        let entries = Arc::make_mut(entries);
-        let before = entries.len();
-        entries.retain(|e| !(e.pid == pid && pred(&e.value)));
-        let removed = before - entries.len();
-        if entries.is_empty() {
-            self.keys.remove(key);
-        }
-        if removed == 0 {
-            return (0, false);
-        }
-        self.len -= removed;
-        let mut gone = false;
-        if let Some(keys) = self.owners.get_mut(&pid) {
-            if let Some(n) = keys.get_mut(key) {
-                *n = n.saturating_sub(removed);
-                if *n == 0 {
-                    keys.remove(key);
-                }
-            }
-            if keys.is_empty() {
-                self.owners.remove(&pid);
-                gone = true;
-            }
-        }
-        (removed, gone)
-    }
-
-    /// Removes every entry of an owner that ended.
-    fn remove_owner(&mut self, pid: Pid) {
-        let Some(keys) = self.owners.remove(&pid) else {
-            return;
-        };
-        for key in keys.into_keys() {
-            if let Some(entries) = self.keys.get_mut(&key) {
-                let entries = Arc::make_mut(entries);
-                let before = entries.len();
-                entries.retain(|e| e.pid != pid);
-                self.len -= before - entries.len();
-                if entries.is_empty() {
-                    self.keys.remove(&key);
-                }
-            }
-        }
-    }
-}
-
 /// One shard: its table behind its own lock, and the watcher of its owners.
 struct Partition<K, V> {
     table: Arc<RwLock<Table<K, V>>>,
-    watcher: Watcher,
+    watcher: OwnerWatcher,
 }
 
 impl<K, V> Partition<K, V> {
@@ -340,20 +207,17 @@ where
         let mut parts = Vec::with_capacity(n);
         let mut watchers = Vec::with_capacity(n);
         for _ in 0..n {
-            let table = Arc::new(RwLock::new(Table::new()));
+            let table = Arc::new(RwLock::new(Table::new(self.keys.rule())));
             let weak: Weak<RwLock<Table<K, V>>> = Arc::downgrade(&table);
-            let watcher = Watcher::spawn(
-                node,
-                Box::new(move |pid| match weak.upgrade() {
-                    Some(t) => {
-                        t.write()
-                            .unwrap_or_else(std::sync::PoisonError::into_inner)
-                            .remove_owner(pid);
-                        true
-                    }
-                    None => false,
-                }),
-            );
+            let watcher = OwnerWatcher::spawn(node, move |pid| match weak.upgrade() {
+                Some(t) => {
+                    t.write()
+                        .unwrap_or_else(std::sync::PoisonError::into_inner)
+                        .remove_owner(pid);
+                    true
+                }
+                None => false,
+            });
             let watcher = match watcher {
                 Ok(w) => w,
                 Err(e) => {
@@ -475,17 +339,11 @@ where
         key: K,
         value: V,
     ) -> Result<(), RegisterError> {
-        self.insert(ctx.pid(), key, value, None)
+        self.insert(ctx.pid(), key, value)
     }
 
     /// Registers `pid` (which the caller has checked is a live local process).
-    pub(crate) fn insert(
-        &self,
-        pid: Pid,
-        key: K,
-        value: V,
-        handle: Option<Handle>,
-    ) -> Result<(), RegisterError> {
+    pub(crate) fn insert(&self, pid: Pid, key: K, value: V) -> Result<(), RegisterError> {
         let event = (!self.inner.listeners.is_empty()).then(|| Event::Register {
             key: key.clone(),
             pid,
@@ -494,25 +352,18 @@ where
         let part = self.part_for(&key, pid);
         let size = {
             let mut t = part.write();
-            if self.inner.keys == Keys::Unique {
-                if let Some(owner) = t.keys.get(&key).and_then(|e| e.first()).map(|e| e.pid) {
-                    if owner == pid || self.inner.node.is_alive(owner) {
-                        return Err(RegisterError::AlreadyRegistered(owner));
-                    }
-                    // The owner has ended and its cleanup is on its way (R-REG-2): take the
-                    // key now, as Elixir does.
-                    let (_, gone) = t.remove(owner, &key, |_| true);
-                    if gone {
-                        part.watcher.unwatch(owner);
-                    }
-                }
+            let node = &self.inner.node;
+            let inserted = t
+                .insert(key, pid, value, |owner| node.is_alive(owner))
+                .map_err(RegisterError::AlreadyRegistered)?;
+            // Pushed under the lock, so the watcher sees watch/unwatch in table order.
+            if let Some(dead) = inserted.released {
+                part.watcher.unwatch(dead);
             }
-            let entry = Entry { pid, value, handle };
-            if t.insert(key, entry) {
-                // Pushed under the lock, so the watcher sees watch/unwatch in table order.
+            if inserted.new_owner {
                 part.watcher.watch(pid);
             }
-            t.len
+            t.len()
         };
         if let Some(e) = event {
             self.notify(|| e);
@@ -550,11 +401,11 @@ where
         let part = self.part_for(key, pid);
         let (removed, size) = {
             let mut t = part.write();
-            let (removed, gone) = t.remove(pid, key, pred);
-            if gone {
+            let removed = t.remove(pid, key, pred);
+            if removed.owner_gone {
                 part.watcher.unwatch(pid);
             }
-            (removed, t.len)
+            (removed.count, t.len())
         };
         if removed > 0 {
             self.notify(|| Event::Unregister {
@@ -595,13 +446,9 @@ where
         K: Borrow<Q>,
         Q: Hash + Eq + ?Sized,
     {
-        self.parts_for_key(key).iter().find_map(|p| {
-            p.read()
-                .keys
-                .get(key)
-                .and_then(|e| e.first())
-                .map(|e| e.pid)
-        })
+        self.parts_for_key(key)
+            .iter()
+            .find_map(|p| p.read().first_owner(key))
     }
 
     /// The entries under `key` whose value satisfies `pred` (Elixir's `match`).
@@ -612,12 +459,12 @@ where
     {
         let mut out = Vec::new();
         for p in self.parts_for_key(key) {
-            if let Some(entries) = p.read().keys.get(key) {
+            if let Some(entries) = p.read().get(key) {
                 out.extend(
                     entries
                         .iter()
-                        .filter(|e| pred(&e.value))
-                        .map(|e| (e.pid, e.value.clone())),
+                        .filter(|e| pred(e.value()))
+                        .map(|e| (e.pid(), e.value().clone())),
                 );
             }
         }
@@ -626,7 +473,7 @@ where
 
     /// The number of entries in the registry.
     pub fn count(&self) -> usize {
-        self.inner.parts.iter().map(|p| p.read().len).sum()
+        self.inner.parts.iter().map(|p| p.read().len()).sum()
     }
 
     /// The number of entries under `key`.
@@ -637,7 +484,7 @@ where
     {
         self.parts_for_key(key)
             .iter()
-            .map(|p| p.read().keys.get(key).map_or(0, |e| e.len()))
+            .map(|p| p.read().get(key).map_or(0, |e| e.len()))
             .sum()
     }
 
@@ -651,9 +498,8 @@ where
             .iter()
             .map(|p| {
                 p.read()
-                    .keys
                     .get(key)
-                    .map_or(0, |e| e.iter().filter(|e| pred(&e.value)).count())
+                    .map_or(0, |e| e.iter().filter(|e| pred(e.value())).count())
             })
             .sum()
     }
@@ -667,10 +513,8 @@ where
         };
         let mut out = Vec::new();
         for p in parts {
-            if let Some(keys) = p.read().owners.get(&pid) {
-                for (k, n) in keys {
-                    out.extend(std::iter::repeat_n(k, *n).cloned());
-                }
+            for (k, n) in p.read().keys_of(pid) {
+                out.extend(std::iter::repeat_n(k, n).cloned());
             }
         }
         out
@@ -683,24 +527,13 @@ where
         Q: Hash + Eq + ?Sized,
     {
         let t = self.part_for(key, pid).read();
-        t.keys.get(key).map_or_else(Vec::new, |entries| {
+        t.get(key).map_or_else(Vec::new, |entries| {
             entries
                 .iter()
-                .filter(|e| e.pid == pid)
-                .map(|e| e.value.clone())
+                .filter(|e| e.pid() == pid)
+                .map(|e| e.value().clone())
                 .collect()
         })
-    }
-
-    /// The type-erased handle of the entry under a unique `key`.
-    pub(crate) fn handle<Q>(&self, key: &Q) -> Option<(Pid, Option<Handle>)>
-    where
-        K: Borrow<Q>,
-        Q: Hash + Eq + ?Sized,
-    {
-        let t = self.part_of_key(key).read();
-        let e = t.keys.get(key)?.first()?;
-        Some((e.pid, e.handle.clone()))
     }
 
     /// Runs `f` with the entries under `key`, once for each partition that holds some
@@ -715,7 +548,7 @@ where
     {
         let mut calls = 0;
         for p in self.parts_for_key(key) {
-            let snapshot = p.read().keys.get(key).cloned();
+            let snapshot = p.read().get(key).cloned();
             if let Some(entries) = snapshot.filter(|e| !e.is_empty()) {
                 f(&entries);
                 calls += 1;
@@ -738,7 +571,7 @@ where
         let f = Arc::new(f);
         let mut tasks = Vec::new();
         for p in self.parts_for_key(key) {
-            let snapshot = p.read().keys.get(key).cloned();
+            let snapshot = p.read().get(key).cloned();
             if let Some(entries) = snapshot.filter(|e| !e.is_empty()) {
                 let f = f.clone();
                 tasks.push(tokio::spawn(async move { f(&entries) }));
@@ -805,41 +638,5 @@ where
             .unwrap_or_else(std::sync::PoisonError::into_inner)
             .remove(name)
             .is_some()
-    }
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    fn entry(pid: Pid, value: u32) -> Entry<u32> {
-        Entry {
-            pid,
-            value,
-            handle: None,
-        }
-    }
-
-    fn pid(n: u64) -> Pid {
-        Pid::from_parts(beamish_process::NodeId::LOCAL, n, 0)
-    }
-
-    #[test]
-    fn table_counts_duplicates_and_forgets_empty_owners() {
-        let mut t: Table<&str, u32> = Table::new();
-        assert!(t.insert("a", entry(pid(1), 1)));
-        assert!(!t.insert("a", entry(pid(1), 2)));
-        assert!(!t.insert("b", entry(pid(1), 3)));
-        assert!(t.insert("a", entry(pid(2), 4)));
-        assert_eq!(t.len, 4);
-        assert_eq!(t.remove(pid(1), &"a", |v| *v == 2), (1, false));
-        assert_eq!(t.owners[&pid(1)][&"a"], 1);
-        assert_eq!(t.owners[&pid(1)][&"b"], 1);
-        assert_eq!(t.remove(pid(1), &"a", |_| true), (1, false));
-        assert_eq!(t.remove(pid(1), &"b", |_| true), (1, true));
-        assert!(!t.owners.contains_key(&pid(1)));
-        t.remove_owner(pid(2));
-        assert_eq!(t.len, 0);
-        assert!(t.keys.is_empty() && t.owners.is_empty());
     }
 }

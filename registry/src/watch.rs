@@ -1,10 +1,11 @@
-//! The owner watcher: one small process per registry partition (and per pg scope) that
-//! monitors the processes holding entries and runs a cleanup when one of them ends.
+//! [`OwnerWatcher`]: a small process that monitors the owners of entries in some structure
+//! and runs a cleanup when one of them ends. A registry partition has one, a pg scope one, a
+//! Presence tracker (`beamish-pubsub`) one.
 //!
 //! Registering costs one mailbox push to the watcher the first time a process appears in a
-//! partition (no lock besides the partition's own); the watcher then monitors it. Commands are
-//! pushed while the caller holds the partition's lock, so the watcher sees `Watch` and
-//! `Unwatch` for a pid in the order the partition decided them, whoever sent them. A process
+//! structure (no lock besides the structure's own); the watcher then monitors it. Commands are
+//! pushed while the caller holds the structure's lock, so the watcher sees `watch` and
+//! `unwatch` for a pid in the order the structure decided them, whoever sent them. A process
 //! that ends before the watcher monitors it yields a `DOWN` with `noproc` at once (R-MON-2), so
 //! its entries are removed all the same.
 
@@ -15,7 +16,7 @@ use beamish_process::{Addr, Ctx, Message, Node, Pid, Ref, SpawnError};
 use tokio::sync::oneshot;
 
 /// What the watcher is asked to do.
-pub(crate) enum Cmd {
+enum Cmd {
     /// Monitor this pid, unless it is already monitored.
     Watch(Pid),
     /// Stop monitoring this pid (it holds nothing any more).
@@ -26,25 +27,73 @@ pub(crate) enum Cmd {
     Stop,
 }
 
-/// Runs when a watched process ends, with its pid; returns `false` once the structure it
-/// cleans is gone, which ends the watcher.
-pub(crate) type OnDown = Box<dyn FnMut(Pid) -> bool + Send>;
-
-/// A handle to a watcher process.
+/// A handle to an owner watcher: a process that monitors the pids it is told to watch and
+/// calls a cleanup with the pid of each one that ends (R-REG-2, R-PG-2, R-PR-2).
+///
+/// It is public so that every structure that maps processes to entries (a
+/// [`Registry`](crate::Registry) partition, a [`pg`](crate::pg) scope, a Presence tracker in
+/// `beamish-pubsub`, your own index) cleans up the same way, at the same cost: one monitor per
+/// owner however many entries it holds, no flush on `unwatch` (a `DOWN` already queued for a
+/// dropped monitor is recognised by its ref and ignored, where a flush would scan the whole
+/// backlog at every unwatch), and a [`sync`](Self::sync) that waits for the cleanup of every
+/// owner that has already ended.
+///
+/// The protocol: keep a count of entries per owner under your structure's lock; call
+/// [`watch`](Self::watch) when an owner gets its first entry and [`unwatch`](Self::unwatch)
+/// when it loses its last, both with that lock held, so the watcher sees them in the order
+/// the structure decided them. The cleanup runs in the watcher's process: it takes the same
+/// lock and removes the owner's entries. Calling `watch` twice for a pid is harmless.
+///
+/// Cheap to clone; every clone is the same watcher. Dropping the handles does not end the
+/// process: call [`stop`](Self::stop), or return `false` from the cleanup.
+///
+/// # Example
+/// ```
+/// use std::sync::{Arc, Mutex};
+/// use beamish_process::{Ctx, Exit, Node};
+/// use beamish_registry::OwnerWatcher;
+///
+/// # tokio::runtime::Runtime::new().unwrap().block_on(async {
+/// let node = Node::start_default()?;
+/// let ended = Arc::new(Mutex::new(Vec::new()));
+/// let log = ended.clone();
+/// let watcher = OwnerWatcher::spawn(&node, move |pid| {
+///     log.lock().unwrap().push(pid);
+///     true // keep watching
+/// })?;
+///
+/// let owner = node.spawn(|mut ctx: Ctx<()>| async move {
+///     ctx.recv().await;
+/// })?;
+/// watcher.watch(owner.pid());
+/// let down = node.monitor(owner.pid());
+/// owner.send(())?;
+/// assert_eq!(down.await, Exit::Normal);
+/// watcher.sync().await; // the cleanup of every owner that had ended has run
+/// assert_eq!(*ended.lock().unwrap(), vec![owner.pid()]);
+/// watcher.stop();
+/// # Ok::<(), Box<dyn std::error::Error>>(())
+/// # }).unwrap();
+/// ```
 #[derive(Clone)]
-pub(crate) struct Watcher {
+pub struct OwnerWatcher {
     addr: Addr<Cmd>,
 }
 
-impl fmt::Debug for Watcher {
+impl fmt::Debug for OwnerWatcher {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        write!(f, "Watcher({})", self.addr.pid())
+        write!(f, "OwnerWatcher({})", self.addr.pid())
     }
 }
 
-impl Watcher {
-    /// Spawns a watcher on `node` that calls `on_down` for every watched process that ends.
-    pub(crate) fn spawn(node: &Node, mut on_down: OnDown) -> Result<Watcher, SpawnError> {
+impl OwnerWatcher {
+    /// Spawns a watcher on `node` that calls `on_down` with the pid of every watched process
+    /// that ends, in the watcher's own process. `on_down` returns `false` once the structure
+    /// it cleans is gone (its `Weak` no longer upgrades), which ends the watcher.
+    pub fn spawn(
+        node: &Node,
+        mut on_down: impl FnMut(Pid) -> bool + Send + 'static,
+    ) -> Result<OwnerWatcher, SpawnError> {
         let addr = node.spawn(move |mut ctx: Ctx<Cmd>| async move {
             let mut watched: HashMap<Pid, Ref, ahash::RandomState> = HashMap::default();
             // Syncs waiting for the DOWNs of watched processes that had already ended.
@@ -93,38 +142,48 @@ impl Watcher {
                 }
             }
         })?;
-        Ok(Watcher { addr })
+        Ok(OwnerWatcher { addr })
     }
 
-    /// Asks the watcher to monitor `pid`. Call with the owning structure's lock held.
-    pub(crate) fn watch(&self, pid: Pid) {
+    /// The watcher's pid.
+    pub fn pid(&self) -> Pid {
+        self.addr.pid()
+    }
+
+    /// Asks the watcher to monitor `pid` (the first entry of an owner). Call with the owning
+    /// structure's lock held.
+    pub fn watch(&self, pid: Pid) {
         if self.addr.send(Cmd::Watch(pid)).is_err() {
-            tracing::warn!(%pid, "registry watcher is gone; entries of this process will stay");
+            tracing::warn!(%pid, "owner watcher is gone; entries of this process will stay");
         }
     }
 
-    /// Asks the watcher to stop monitoring `pid`. Call with the owning structure's lock held.
-    pub(crate) fn unwatch(&self, pid: Pid) {
+    /// Asks the watcher to stop monitoring `pid` (its last entry went). Call with the owning
+    /// structure's lock held.
+    pub fn unwatch(&self, pid: Pid) {
         let _ = self.addr.send(Cmd::Unwatch(pid));
     }
 
-    /// Waits until the watcher has handled everything queued before this call.
-    pub(crate) async fn sync(&self) {
+    /// Waits until the watcher has handled everything queued before this call, and has run
+    /// the cleanup of every watched process that had ended by then (its `DOWN` may not have
+    /// arrived yet: a dying process tells its monitors in no set order). Returns at once if
+    /// the watcher has ended.
+    pub async fn sync(&self) {
         let (tx, rx) = oneshot::channel();
         if self.addr.send(Cmd::Sync(tx)).is_ok() {
             let _ = rx.await;
         }
     }
 
-    /// Ends the watcher.
-    pub(crate) fn stop(&self) {
+    /// Ends the watcher; the processes it watched are no longer cleaned up after.
+    pub fn stop(&self) {
         let _ = self.addr.send(Cmd::Stop);
     }
 }
 
 /// Watchers to stop when the structure that owns them is dropped.
 #[derive(Debug)]
-pub(crate) struct StopOnDrop(pub(crate) Vec<Watcher>);
+pub(crate) struct StopOnDrop(pub(crate) Vec<OwnerWatcher>);
 
 impl Drop for StopOnDrop {
     fn drop(&mut self) {

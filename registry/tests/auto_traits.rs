@@ -1,7 +1,9 @@
 //! The public handles can be shared across threads and moved into processes.
 
 use beamish_registry::pg::{GroupEvent, Scope};
-use beamish_registry::{Builder, Event, JoinError, Keys, LeaveError, RegisterError, Registry};
+use beamish_registry::{
+    Builder, Event, JoinError, Keys, LeaveError, OwnerWatcher, RegisterError, Registry, ViaError,
+};
 
 fn send_sync<T: Send + Sync>() {}
 
@@ -17,4 +19,6 @@ fn public_types_are_send_and_sync() {
     send_sync::<RegisterError>();
     send_sync::<JoinError>();
     send_sync::<LeaveError>();
+    send_sync::<ViaError>();
+    send_sync::<OwnerWatcher>();
 }

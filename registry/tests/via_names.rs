@@ -9,7 +9,7 @@ use std::time::Duration;
 use beamish_process::{
     CallError, Caller, Ctx, Exit, GenServer, Message, Reply, SendError, ServerCtx, StartError,
 };
-use beamish_registry::{Keys, Registry};
+use beamish_registry::{Keys, Registry, ViaError};
 use common::{node, within};
 
 /// Counts casts and infos; a call reads the count.
@@ -76,7 +76,7 @@ async fn r_reg_4_start_call_cast_send_by_via_name() {
     );
     assert_eq!(
         reg.server::<Counter>(&key("counter")).map(|s| s.pid()),
-        Some(server.pid())
+        Ok(server.pid())
     );
 
     match reg
@@ -96,6 +96,10 @@ async fn r_reg_4_free_via_name_is_an_error() {
     assert_eq!(
         reg.call::<Counter>(&key("nobody"), ()).await,
         Err(CallError::NotRegistered)
+    );
+    assert_eq!(
+        reg.server::<Counter>(&key("nobody")).map(|s| s.pid()),
+        Err(ViaError::NotRegistered)
     );
     assert!(matches!(
         reg.cast::<Counter>(&key("nobody"), 1),
@@ -175,5 +179,121 @@ async fn r_reg_4_via_on_a_duplicate_registry_crashes_the_caller() {
     assert!(
         matches!(&reason, Exit::Panic(m) if m.contains("unique registry")),
         "{reason:?}"
+    );
+}
+
+/// A server that registers itself under a key in its own `init`, with plain `register`.
+struct SelfNamed {
+    registry: Registry<String, ()>,
+    name: String,
+    count: u64,
+}
+
+impl GenServer for SelfNamed {
+    type Call = ();
+    type Reply = u64;
+    type Cast = u64;
+    type Info = ();
+
+    async fn init(&mut self, ctx: &mut ServerCtx<Self>) -> Result<(), Exit> {
+        self.registry.register(ctx, self.name.clone(), ())?;
+        Ok(())
+    }
+
+    async fn handle_call(
+        &mut self,
+        _: (),
+        _: Caller<'_, u64>,
+        _: &mut ServerCtx<Self>,
+    ) -> Result<Reply<u64>, Exit> {
+        Ok(Reply::Now(self.count))
+    }
+
+    async fn handle_cast(&mut self, n: u64, _: &mut ServerCtx<Self>) -> Result<(), Exit> {
+        self.count += n;
+        Ok(())
+    }
+}
+
+/// R-REG-4: a via name is a plain lookup of the key, as `{:via, Registry, {reg, key}}`'s
+/// `whereis_name` is: a server that registered itself with `register` in its own `init` is
+/// called and cast to by the key like one started by `start_via`.
+#[tokio::test]
+async fn r_reg_4_via_call_and_cast_reach_a_server_that_registered_itself() {
+    let node = node();
+    let reg: Registry<String, ()> = Registry::start(&node, Keys::Unique).unwrap();
+    let server = node
+        .start(SelfNamed {
+            registry: reg.clone(),
+            name: key("self-named"),
+            count: 0,
+        })
+        .await
+        .unwrap();
+    assert_eq!(reg.whereis(&key("self-named")), Some(server.pid()));
+
+    reg.cast::<SelfNamed>(&key("self-named"), 2).unwrap();
+    reg.cast::<SelfNamed>(&key("self-named"), 3).unwrap();
+    assert_eq!(
+        within(
+            "the via call",
+            reg.call::<SelfNamed>(&key("self-named"), ())
+        )
+        .await,
+        Ok(5)
+    );
+    assert_eq!(
+        reg.server::<SelfNamed>(&key("self-named")).map(|s| s.pid()),
+        Ok(server.pid())
+    );
+}
+
+/// R-REG-4: the key's owner found by a via name may be of another type than the caller
+/// asks for (a plain process that registered itself, or another server): a typed error for
+/// `server` and `cast`, `NoProc` for `call` (as `Node::call` to such a pid), never a panic.
+#[tokio::test]
+async fn r_reg_4_via_name_held_by_another_type_is_a_typed_error() {
+    let node = node();
+    let reg: Registry<String, ()> = Registry::start(&node, Keys::Unique).unwrap();
+    let (registered_tx, registered) = tokio::sync::oneshot::channel();
+    let r = reg.clone();
+    let plain = node
+        .spawn(move |mut ctx: Ctx<u64>| async move {
+            let _ = registered_tx.send(r.register(&ctx, key("plain"), ()));
+            ctx.recv().await;
+        })
+        .unwrap();
+    within("the registration", registered)
+        .await
+        .unwrap()
+        .unwrap();
+    let server = reg
+        .start_via(key("counter"), (), Counter::default())
+        .await
+        .unwrap();
+
+    assert_eq!(
+        reg.server::<Counter>(&key("plain")).map(|s| s.pid()),
+        Err(ViaError::WrongType {
+            pid: plain.pid(),
+            expected: std::any::type_name::<Counter>(),
+        })
+    );
+    assert!(matches!(
+        reg.server::<SelfNamed>(&key("counter")),
+        Err(ViaError::WrongType { pid, .. }) if pid == server.pid()
+    ));
+    assert!(matches!(
+        reg.cast::<Counter>(&key("plain"), 1),
+        Err(SendError::WrongType(1))
+    ));
+    assert_eq!(
+        reg.call::<Counter>(&key("plain"), ()).await,
+        Err(CallError::NoProc)
+    );
+    // The plain process still takes its own messages by the key.
+    assert_eq!(
+        reg.send(&key("plain"), 7u64).map_err(|e| e.to_string()),
+        Ok(())
     );
 }
