@@ -95,11 +95,12 @@ mod fuse;
 mod info;
 pub mod observe;
 mod request;
+mod restarts;
 mod spec;
 mod supervisor;
 mod window;
 
-pub use application::{AppExit, Application};
+pub use application::{AppExit, Application, RunningApp};
 pub use dynamic::{DynamicSupervisor, DynamicSupervisorRef};
 pub use error::{
     DeleteChildError, RestartChildError, StartChildError, SupervisorStartError, TerminateChildError,
@@ -116,4 +117,5 @@ pub use spec::{
 pub use supervisor::{
     AutoShutdown, DEFAULT_INTENSITY, DEFAULT_PERIOD, Strategy, Supervisor, SupervisorRef,
 };
+pub use restarts::{Restarted, Restarts};
 pub use window::RestartWindow;
