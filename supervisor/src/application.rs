@@ -183,8 +183,7 @@ impl RunningApp {
     /// gracefully (R-SUP-SHUT) within the application's overall limit.
     pub async fn run_until(mut self, shutdown: impl Future<Output = ()>) -> AppExit {
         futures::pin_mut!(shutdown);
-        if let Either::Left((reason, _)) = futures::future::select(&mut self.down, shutdown).await
-        {
+        if let Either::Left((reason, _)) = futures::future::select(&mut self.down, shutdown).await {
             return AppExit::Failed(reason);
         }
         self.stop().await

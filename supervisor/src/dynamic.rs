@@ -17,8 +17,8 @@ use crate::emit;
 use crate::error::{StartChildError, SupervisorStartError, TerminateChildError};
 use crate::info::{ChildCounts, ChildInfo, ChildStatus, Describe, Flavor, SupervisionTree};
 use crate::request::{ChildRef, Handle, Request};
-use crate::spec::{ChildKind, ChildSpec, Linker, Started, start_one};
 use crate::restarts::{Restarts, Subscribers};
+use crate::spec::{ChildKind, ChildSpec, Linker, Started, start_one};
 use crate::supervisor::{
     AutoShutdown, DEFAULT_INTENSITY, DEFAULT_PERIOD, check_spec, count, register, trapping,
 };

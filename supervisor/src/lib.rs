@@ -110,6 +110,7 @@ pub use fuse::{
     RunError,
 };
 pub use info::{ChildCounts, ChildInfo, ChildStatus, Flavor, SupervisionTree, TreeChild};
+pub use restarts::{Restarted, Restarts};
 pub use spec::{
     Backoff, ChildKind, ChildSpec, DEFAULT_WORKER_SHUTDOWN, Linker, Restart, Shutdown, StartFuture,
     StartResult, Started,
@@ -117,5 +118,4 @@ pub use spec::{
 pub use supervisor::{
     AutoShutdown, DEFAULT_INTENSITY, DEFAULT_PERIOD, Strategy, Supervisor, SupervisorRef,
 };
-pub use restarts::{Restarted, Restarts};
 pub use window::RestartWindow;

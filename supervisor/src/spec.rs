@@ -419,7 +419,9 @@ impl ChildSpec<()> {
             Box::pin(async move {
                 let node = linker.node();
                 if let Some(dead) = pids.iter().find(|p| !node.is_alive(**p)) {
-                    return Err(Exit::error(format_args!("{name}: process {dead} is not running")));
+                    return Err(Exit::error(format_args!(
+                        "{name}: process {dead} is not running"
+                    )));
                 }
                 let addr = linker.spawn_link(move |mut ctx: Ctx<()>| async move {
                     for pid in &pids {

@@ -227,7 +227,9 @@ pub(crate) fn check_spec<A>(c: &ChildSpec<A>, auto: AutoShutdown) -> Result<(), 
 pub(crate) fn register(ctx: &Ctx<Request>, name: &str) -> Result<(), SupervisorStartError> {
     match ctx.register(name) {
         Ok(()) => Ok(()),
-        Err(RegisterError::AlreadyRegistered(pid)) => Err(SupervisorStartError::AlreadyStarted(pid)),
+        Err(RegisterError::AlreadyRegistered(pid)) => {
+            Err(SupervisorStartError::AlreadyStarted(pid))
+        }
         Err(e) => Err(SupervisorStartError::Exit(Exit::error(e))),
     }
 }
