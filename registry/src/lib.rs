@@ -76,6 +76,7 @@
 //! ```
 #![forbid(unsafe_code)]
 
+mod child;
 mod error;
 pub mod local;
 pub mod pg;

@@ -96,6 +96,11 @@ impl Watcher {
         Ok(Watcher { addr })
     }
 
+    /// The watcher's pid.
+    pub(crate) fn pid(&self) -> Pid {
+        self.addr.pid()
+    }
+
     /// Asks the watcher to monitor `pid`. Call with the owning structure's lock held.
     pub(crate) fn watch(&self, pid: Pid) {
         if self.addr.send(Cmd::Watch(pid)).is_err() {
