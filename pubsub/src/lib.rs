@@ -43,6 +43,7 @@
 //! ```
 #![forbid(unsafe_code)]
 
+mod child;
 pub mod crdt;
 mod error;
 mod presence;
