@@ -143,8 +143,8 @@ pub mod prelude {
         Timeout, TimerRef, async_stream, block_in_place, consume_reductions,
     };
     pub use beamish_supervisor::{
-        ChildSpec, DynamicSupervisor, Restart, Shutdown, Started, Strategy, Supervisor,
-        SupervisorRef,
+        Application, ChildSpec, DynamicSupervisor, DynamicSupervisorRef, Restart, Shutdown,
+        Started, Strategy, Supervisor, SupervisorRef,
     };
 }
 
@@ -153,6 +153,12 @@ pub mod prelude {
 #[cfg(doctest)]
 #[doc = concat!("```\n", include_str!("../examples/session.rs"), "\n```")]
 struct SessionExample;
+
+/// The chat tree example (`examples/chat_tree.rs`: Registry, PubSub, Presence, named dynamic
+/// supervisors and a TCP listener in one tree), run as a doc test so that CI runs it.
+#[cfg(doctest)]
+#[doc = concat!("```\n", include_str!("../examples/chat_tree.rs"), "\n```")]
+struct ChatTreeExample;
 
 /// The README's example, compiled and run as a doc test so that it stays true.
 #[cfg(doctest)]
