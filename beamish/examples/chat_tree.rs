@@ -78,10 +78,12 @@ impl Chat {
             .ok_or_else(|| Exit::error("the rooms' supervisor is not running"))?;
         let hub = self.hub.clone();
         let topic = format!("room:{name}");
-        let spec = self.rooms.via_spec("room", name.to_owned(), (), move || Room {
-            topic: topic.clone(),
-            hub: hub.clone(),
-        });
+        let spec = self
+            .rooms
+            .via_spec("room", name.to_owned(), (), move || Room {
+                topic: topic.clone(),
+                hub: hub.clone(),
+            });
         match sup.start_child(spec).await {
             Ok(_) => Ok(()),
             Err(StartChildError::Failed(_)) if self.rooms.whereis(name).is_some() => Ok(()),
@@ -127,7 +129,9 @@ async fn connection(mut ctx: Ctx<Conn>, socket: TcpStream, chat: Chat) -> Result
                     let topic = format!("room:{room}");
                     chat.hub.subscribe(&ctx, &topic);
                     chat.presence.track(ctx.pid(), &topic, user, ())?;
-                    write.write_all(format!("JOINED {room}\n").as_bytes()).await?;
+                    write
+                        .write_all(format!("JOINED {room}\n").as_bytes())
+                        .await?;
                     joined = Some((room.to_owned(), user.to_owned()));
                 }
                 Some(("SAY", text)) => {
@@ -168,7 +172,10 @@ async fn listener(_ctx: Ctx<()>, socket: std::net::TcpListener, chat: Chat) -> R
 async fn next_line(
     lines: &mut tokio::io::Lines<BufReader<tokio::net::tcp::OwnedReadHalf>>,
 ) -> Result<String, Box<dyn std::error::Error>> {
-    Ok(lines.next_line().await?.ok_or("the server closed the connection")?)
+    Ok(lines
+        .next_line()
+        .await?
+        .ok_or("the server closed the connection")?)
 }
 
 /// Starts the tree, plays one client's session against it, kills and awaits the room, then
@@ -191,15 +198,28 @@ pub(crate) async fn main() -> Result<(), Box<dyn std::error::Error>> {
         .child(chat.rooms.child_spec("registry"))
         .child(chat.hub.child_spec("pubsub"))
         .child(chat.presence.child_spec("presence"))
-        .child(DynamicSupervisor::new().name(ROOM_SUP).into_child_spec("rooms"))
-        .child(DynamicSupervisor::new().name(CONN_SUP).into_child_spec("connections"))
-        .child(ChildSpec::process_once("listener", socket, move |ctx, socket| {
-            listener(ctx, socket, listener_chat)
-        }));
+        .child(
+            DynamicSupervisor::new()
+                .name(ROOM_SUP)
+                .into_child_spec("rooms"),
+        )
+        .child(
+            DynamicSupervisor::new()
+                .name(CONN_SUP)
+                .into_child_spec("connections"),
+        )
+        .child(ChildSpec::process_once(
+            "listener",
+            socket,
+            move |ctx, socket| listener(ctx, socket, listener_chat),
+        ));
     let app = Application::new(tree).start(&node).await?;
     let children = app.supervisor().which_children().await?;
     let ids: Vec<_> = children.into_iter().rev().filter_map(|c| c.id).collect();
-    println!("tree {} started: {ids:?}, listening on {address}", app.pid());
+    println!(
+        "tree {} started: {ids:?}, listening on {address}",
+        app.pid()
+    );
 
     // A client, over real TCP.
     let (read, mut write) = TcpStream::connect(address).await?.into_split();
@@ -219,14 +239,20 @@ pub(crate) async fn main() -> Result<(), Box<dyn std::error::Error>> {
     node.exit(lobby, Exit::Kill);
     let restarted = restarts.of_pid(lobby).await.ok_or("the rooms stopped")?;
     assert_eq!(chat.rooms.whereis("lobby"), Some(restarted.new));
-    println!("lobby {lobby} was killed and restarted as {}", restarted.new);
+    println!(
+        "lobby {lobby} was killed and restarted as {}",
+        restarted.new
+    );
     write.write_all(b"SAY still here\n").await?;
     assert_eq!(next_line(&mut lines).await?, "lobby ada: still here");
 
     // Stop the tree: the listener first, then connections, rooms, presence, pubsub, registry.
     let outcome = app.stop().await;
     assert_eq!(outcome, AppExit::Stopped);
-    assert!(next_line(&mut lines).await.is_err(), "the connection was closed");
+    assert!(
+        next_line(&mut lines).await.is_err(),
+        "the connection was closed"
+    );
     println!("stopped: {outcome:?}");
     Ok(())
 }

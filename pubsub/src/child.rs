@@ -18,7 +18,9 @@ use crate::topics::PubSub;
 
 impl<T: Send + Sync + 'static> PubSub<T> {
     /// This hub as a child of a supervisor (Phoenix's `{Phoenix.PubSub, name: ...}` in a
-    /// children list); see the [module docs](self).
+    /// children list): a [`ChildSpec::stand_in`] for its processes. Unlike Phoenix, whose
+    /// restarted hub starts empty, the subscriptions belong to the handle: stopping or
+    /// restarting the child keeps them (they go when their subscribers end, R-PS-1).
     pub fn child_spec(&self, id: impl Into<Arc<str>>) -> ChildSpec {
         let hub = self.clone();
         ChildSpec::stand_in(id, move || hub.processes())
@@ -33,7 +35,9 @@ impl<M: Clone + Send + Sync + 'static> Presence<M> {
     }
 
     /// This tracker as a child of a supervisor (a `Phoenix.Presence` module in a children
-    /// list); see the [module docs](self).
+    /// list): a [`ChildSpec::stand_in`] for its processes. The presences belong to the
+    /// handle: stopping or restarting the child keeps them (a tracked process that ends
+    /// leaves, R-PR-2).
     pub fn child_spec(&self, id: impl Into<Arc<str>>) -> ChildSpec {
         let tracker = self.clone();
         ChildSpec::stand_in(id, move || tracker.processes())

@@ -33,8 +33,15 @@ where
 
     /// This registry as a child of a supervisor (Elixir's `{Registry, keys: ..., name: ...}`
     /// in a children list): a [`ChildSpec::stand_in`] for its watcher processes, which keeps
-    /// a clone of the handle (so the registry lives as long as the tree's spec). See the
-    /// [module docs](self) for how it differs from Elixir.
+    /// a clone of the handle (so the registry lives as long as the tree's spec).
+    ///
+    /// Where this differs from Elixir: there a registry is a supervisor of partition
+    /// processes that own its ETS tables, so a restarted registry starts empty. Here the
+    /// tables belong to the handle (every clone shares them), so the handle is made first and
+    /// shared by the children that use it. The child fails when a watcher ends, and is
+    /// refused a restart while one is gone, so the tree escalates (R-SUP-RETRY, R-SUP-INT);
+    /// stopping or restarting the child keeps the entries, which go when their owners end
+    /// (R-REG-2).
     ///
     /// ```
     /// use beamish_process::Node;

@@ -9,6 +9,10 @@
 //! * via names: a [`GenServer`](beamish_process::GenServer) started under a key of a unique
 //!   registry ([`Registry::start_via`]), then called, cast to and sent to by that key
 //!   ([`Registry::call`], [`Registry::cast`], [`Registry::send`]) (R-REG-4).
+//! * In a supervision tree: [`Registry::child_spec`] puts the registry's processes in the
+//!   tree, and [`Registry::via_spec`] is a server child named by a key, registered again at
+//!   every restart ([`Registry::child_spec`] says how this differs from Elixir, where the
+//!   tables die with the registry process).
 //! * [`pg`]: Erlang's process groups: scopes, groups joined several times, group and scope
 //!   monitors (R-PG-1..4).
 //!
