@@ -233,6 +233,12 @@ pub mod prelude {
 #[doc = concat!("```\n", include_str!("../examples/session.rs"), "\n```")]
 struct SessionExample;
 
+/// The chat tree example (`examples/chat_tree.rs`: Registry, PubSub, Presence, named dynamic
+/// supervisors and a TCP listener in one tree), run as a doc test so that CI runs it.
+#[cfg(doctest)]
+#[doc = concat!("```\n", include_str!("../examples/chat_tree.rs"), "\n```")]
+struct ChatTreeExample;
+
 /// The README's example, compiled and run as a doc test so that it stays true.
 #[cfg(doctest)]
 #[doc = include_str!("../../README.md")]

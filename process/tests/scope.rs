@@ -134,7 +134,7 @@ async fn r_lnk_2_links_and_monitors_hear_the_scopes_end() {
     let linked_down = node.monitor(linked.pid());
     let (pid_tx, pid_rx) = oneshot::channel();
     let mut scope = Box::pin(node.scope(|ctx: Ctx<()>| async move {
-        ctx.link(linked.pid());
+        ctx.link(linked.pid()).unwrap();
         pid_tx.send(ctx.pid()).unwrap();
         std::future::pending::<()>().await
     }));
@@ -188,7 +188,7 @@ async fn a_panic_in_a_scope_reaches_its_links_and_the_caller() {
     let caught = tokio::spawn(async move {
         inner
             .scope(|ctx: Ctx<()>| async move {
-                ctx.link(target);
+                ctx.link(target).unwrap();
                 tokio::task::yield_now().await;
                 panic!("the handler's bug");
             })

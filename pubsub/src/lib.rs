@@ -12,6 +12,8 @@
 //!   leaves announced as [`Diff`]s; a tracked process that ends leaves (R-PR-2, R-PR-3). The
 //!   state is a delta CRDT, an add-wins observed-remove set ([`crdt`], R-PR-1), so that
 //!   replicas on several nodes converge once the `dist` crate carries their deltas.
+//! * In a supervision tree: [`PubSub::child_spec`] and [`Presence::child_spec`] stand for
+//!   the handle's processes; the state stays with the handle.
 //!
 //! # Example
 //! ```
@@ -43,6 +45,7 @@
 //! ```
 #![forbid(unsafe_code)]
 
+mod child;
 pub mod crdt;
 mod error;
 mod presence;

@@ -170,6 +170,13 @@ impl<M: Clone + Send + Sync + 'static> Presence<M> {
         })
     }
 
+    /// The tracker's own processes, its watcher's and its diff hub's (see `child.rs`).
+    pub(crate) fn processes_inner(&self) -> Vec<Pid> {
+        let mut pids = self.inner.diffs.processes();
+        pids.push(self.inner.watcher.pid());
+        pids
+    }
+
     fn lock(&self) -> MutexGuard<'_, Tracked<M>> {
         lock(&self.inner.state)
     }

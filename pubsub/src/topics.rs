@@ -200,6 +200,11 @@ impl<T: Send + Sync + 'static> PubSub<T> {
         self.topics.count_key(topic)
     }
 
+    /// The hub's own processes: its registry's watchers, which drop ended subscribers.
+    pub fn processes(&self) -> Vec<Pid> {
+        self.topics.processes()
+    }
+
     /// Waits until the subscriptions of every subscriber that had ended when this was called
     /// are removed (see [`Registry::sync`]).
     pub async fn sync(&self) {

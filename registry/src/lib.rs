@@ -12,6 +12,10 @@
 //!   owner of another type is a typed error ([`ViaError`]) (R-REG-4).
 //! * [`OwnerWatcher`]: the process that removes an ended owner's entries, shared by registry
 //!   partitions, pg scopes and `beamish-pubsub`'s Presence (R-REG-2).
+//! * In a supervision tree: [`Registry::child_spec`] puts the registry's processes in the
+//!   tree, and [`Registry::via_spec`] is a server child named by a key, registered again at
+//!   every restart ([`Registry::child_spec`] says how this differs from Elixir, where the
+//!   tables die with the registry process).
 //! * [`pg`]: Erlang's process groups: scopes, groups joined several times, group and scope
 //!   monitors (R-PG-1..4).
 //!
@@ -79,6 +83,7 @@
 //! ```
 #![forbid(unsafe_code)]
 
+mod child;
 mod error;
 pub mod local;
 pub mod pg;

@@ -276,6 +276,11 @@ where
         &self.inner.node
     }
 
+    /// The partitions' watcher processes (see `child.rs`).
+    pub(crate) fn watcher_pids(&self) -> Vec<Pid> {
+        self.inner.parts.iter().map(|p| p.watcher.pid()).collect()
+    }
+
     fn part_of_key<Q>(&self, key: &Q) -> &Partition<K, V>
     where
         K: Borrow<Q>,

@@ -22,7 +22,7 @@ where
     K: Eq + Hash + Clone + Send + Sync + 'static,
     V: Clone + Send + Sync + 'static,
 {
-    fn assert_unique(&self) {
+    pub(crate) fn assert_unique(&self) {
         assert!(
             self.keys_kind() == Keys::Unique,
             "via names need a unique registry (R-REG-4: Elixir raises ArgumentError)"
@@ -69,14 +69,14 @@ where
         self.claim(server, key, value).await
     }
 
-    fn check_free(&self, key: &K) -> Result<(), StartError> {
+    pub(crate) fn check_free(&self, key: &K) -> Result<(), StartError> {
         match self.whereis(key) {
             Some(pid) if self.node().is_alive(pid) => Err(StartError::AlreadyStarted(pid)),
             _ => Ok(()),
         }
     }
 
-    async fn claim<S: GenServer>(
+    pub(crate) async fn claim<S: GenServer>(
         &self,
         server: ServerRef<S>,
         key: K,

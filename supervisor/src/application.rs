@@ -1,14 +1,16 @@
 //! An application: a top-level supervision tree run from `main` until a shutdown request.
 
+use std::fmt;
 use std::future::Future;
+use std::pin::Pin;
 use std::process::ExitCode;
 use std::time::Duration;
 
-use beamish_process::{Exit, Node};
+use beamish_process::{Exit, Node, Pid};
 use futures::future::Either;
 
 use crate::error::SupervisorStartError;
-use crate::supervisor::Supervisor;
+use crate::supervisor::{Supervisor, SupervisorRef};
 
 /// A top-level supervision tree, run from `main` until a shutdown request (typically SIGTERM
 /// or Ctrl-C), then stopped gracefully: children in reverse start order, each within its own
@@ -102,28 +104,104 @@ impl Application {
     }
 
     /// Starts the tree, runs until `shutdown` resolves or the tree ends by itself, then stops
-    /// it gracefully (R-SUP-SHUT).
+    /// it gracefully (R-SUP-SHUT). The same as [`start`](Self::start) then
+    /// [`RunningApp::run_until`].
     pub async fn run(self, node: &Node, shutdown: impl Future<Output = ()>) -> AppExit {
-        let sup = match self.tree.start(node).await {
-            Ok(s) => s,
-            Err(e) => return AppExit::StartFailed(e),
-        };
-        let down = node.monitor(sup.pid());
-        futures::pin_mut!(down);
+        match self.start(node).await {
+            Ok(app) => app.run_until(shutdown).await,
+            Err(e) => AppExit::StartFailed(e),
+        }
+    }
+
+    /// Starts the tree and hands back the running application, whose
+    /// [`supervisor`](RunningApp::supervisor) is the top supervisor's handle (to start
+    /// children, look at the tree, subscribe to restarts), before it is run until a shutdown
+    /// request ([`RunningApp::run_until`]) or stopped ([`RunningApp::stop`]).
+    ///
+    /// ```
+    /// use beamish_process::{Ctx, Node};
+    /// use beamish_supervisor::{AppExit, Application, ChildSpec, Strategy, Supervisor};
+    ///
+    /// # tokio::runtime::Runtime::new().unwrap().block_on(async {
+    /// let node = Node::start_default()?;
+    /// let tree = Supervisor::new(Strategy::OneForOne).child(ChildSpec::process(
+    ///     "idle",
+    ///     |mut ctx: Ctx<()>| async move {
+    ///         ctx.recv().await;
+    ///     },
+    /// ));
+    /// let app = Application::new(tree).start(&node).await?;
+    /// assert_eq!(app.supervisor().count_children().await?.active, 1);
+    /// assert_eq!(app.stop().await, AppExit::Stopped);
+    /// # Ok::<(), Box<dyn std::error::Error>>(())
+    /// # }).unwrap();
+    /// ```
+    pub async fn start(self, node: &Node) -> Result<RunningApp, SupervisorStartError> {
+        let sup = self.tree.start(node).await?;
+        // Watched from the start, so an end before `run_until` is still seen with its reason.
+        let down = Box::pin(node.monitor(sup.pid()));
+        Ok(RunningApp {
+            sup,
+            node: node.clone(),
+            limit: self.limit,
+            down,
+        })
+    }
+}
+
+/// A started [`Application`]: its top supervisor runs. Run it until a shutdown request with
+/// [`run_until`](Self::run_until), or stop it now with [`stop`](Self::stop); either gives the
+/// [`AppExit`]. Dropping it leaves the tree running.
+pub struct RunningApp {
+    sup: SupervisorRef,
+    node: Node,
+    limit: Option<Duration>,
+    down: Pin<Box<dyn Future<Output = Exit> + Send>>,
+}
+
+impl fmt::Debug for RunningApp {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("RunningApp")
+            .field("supervisor", &self.sup)
+            .field("limit", &self.limit)
+            .finish_non_exhaustive()
+    }
+}
+
+impl RunningApp {
+    /// The top supervisor.
+    pub fn supervisor(&self) -> &SupervisorRef {
+        &self.sup
+    }
+
+    /// The top supervisor's pid.
+    pub fn pid(&self) -> Pid {
+        self.sup.pid()
+    }
+
+    /// Runs until `shutdown` resolves or the tree ends by itself, then stops the tree
+    /// gracefully (R-SUP-SHUT) within the application's overall limit.
+    pub async fn run_until(mut self, shutdown: impl Future<Output = ()>) -> AppExit {
         futures::pin_mut!(shutdown);
-        if let Either::Left((reason, _)) = futures::future::select(&mut down, shutdown).await {
+        if let Either::Left((reason, _)) = futures::future::select(&mut self.down, shutdown).await {
             return AppExit::Failed(reason);
         }
-        tracing::info!(target: "beamish_supervisor", supervisor = %sup.pid(), "application stopping");
-        // The stop request goes through the mailbox; the monitor above sees the end.
-        sup.request_stop(Exit::Shutdown);
+        self.stop().await
+    }
+
+    /// Stops the tree now, gracefully (children in reverse start order, each by its shutdown
+    /// policy, the whole within the overall limit), and says how it ended.
+    pub async fn stop(mut self) -> AppExit {
+        tracing::info!(target: "beamish_supervisor", supervisor = %self.sup.pid(), "application stopping");
+        // The stop request goes through the mailbox; the monitor sees the end.
+        self.sup.request_stop(Exit::Shutdown);
         let reason = match self.limit {
-            None => down.await,
-            Some(limit) => match tokio::time::timeout(limit, &mut down).await {
+            None => self.down.await,
+            Some(limit) => match tokio::time::timeout(limit, &mut self.down).await {
                 Ok(r) => r,
                 Err(_) => {
-                    node.exit(sup.pid(), Exit::Kill);
-                    down.await;
+                    self.node.exit(self.sup.pid(), Exit::Kill);
+                    self.down.await;
                     return AppExit::KilledAtLimit;
                 }
             },

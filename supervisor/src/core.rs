@@ -13,6 +13,7 @@ use tokio::time::Instant;
 use crate::emit;
 use crate::info::{ChildInfo, ChildStatus};
 use crate::request::Request;
+use crate::restarts::Subscribers;
 use crate::spec::{ChildSpec, Restart, Shutdown};
 
 /// A supervised child: its spec and where it stands.
@@ -28,6 +29,9 @@ pub(crate) struct Child<A> {
     pub(crate) attempt: u32,
     /// The backoff being waited out.
     pub(crate) waiting: Option<Duration>,
+    /// The pid of the latest instance (kept while the child is not running, so that a
+    /// restart can say which process it replaces).
+    pub(crate) last_pid: Option<Pid>,
 }
 
 impl<A> Child<A> {
@@ -40,6 +44,7 @@ impl<A> Child<A> {
             started_at: Instant::now(),
             attempt: 0,
             waiting: None,
+            last_pid: status.pid(),
         }
     }
 
@@ -55,13 +60,24 @@ impl<A> Child<A> {
     }
 
     /// The child is running again as `pid` after a restart: the one place both flavours
-    /// count a restart, in the child's info and in the node's totals (issue 5).
-    pub(crate) fn restarted(&mut self, pid: Pid, node: &Node) {
+    /// count a restart, in the child's info and in the node's totals (issue 5), emit its
+    /// event and tell the restart subscribers.
+    pub(crate) fn restarted(&mut self, pid: Pid, ctx: &Ctx<Request>, subs: &mut Subscribers) {
         self.status = ChildStatus::Running(pid);
         self.started_at = Instant::now();
         self.restarts += 1;
         self.waiting = None;
-        node.count_restart();
+        let old = self.last_pid.replace(pid);
+        ctx.node().count_restart();
+        emit::child_restarted(ctx.node(), ctx.pid(), &self.spec.id, pid, self.restarts);
+        subs.notify(&self.spec.id, old, pid, self.restarts);
+    }
+
+    /// The child runs as `pid` after a start that is not a restart (`restart_child`).
+    pub(crate) fn running(&mut self, pid: Pid) {
+        self.status = ChildStatus::Running(pid);
+        self.started_at = Instant::now();
+        self.last_pid = Some(pid);
     }
 
     /// Whether an exit with `reason` restarts this child (R-SUP-RT).
@@ -85,45 +101,54 @@ impl<A> Child<A> {
     }
 }
 
-/// Reports (R-SUP-REPORT), as `tracing` events with target `beamish_supervisor` and a field
-/// `report` naming the OTP report.
+/// Reports (R-SUP-REPORT), each both a `tracing` event with target `beamish_supervisor` and a
+/// field `report` naming the OTP report, and a telemetry event (`emit.rs`).
 pub(crate) mod report {
     use super::*;
 
-    /// Every exit of a permanent child, and abnormal exits of the others.
+    /// Whether OTP reports this exit as `child_terminated` (checked on OTP 25.2.3): every exit
+    /// of a permanent child (it is restarted, so it counts, even after `normal`), and only the
+    /// abnormal exits of transient and temporary children (R-SUP-REPORT, R-EXIT-3).
+    pub(crate) fn is_reported(restart: Restart, reason: &Exit) -> bool {
+        restart == Restart::Permanent || reason.is_abnormal()
+    }
+
     pub(crate) fn child_terminated(
+        node: &Node,
         sup: Pid,
-        id: Option<&str>,
+        id: &str,
         pid: Pid,
         reason: &Exit,
         restart: Restart,
     ) {
-        if restart != Restart::Permanent && !reason.is_abnormal() {
+        if !is_reported(restart, reason) {
             return;
         }
         tracing::error!(
             target: "beamish_supervisor",
             report = "child_terminated",
             supervisor = %sup,
-            child = id.unwrap_or("undefined"),
+            child = id,
             pid = %pid,
             reason = %reason,
             "child terminated"
         );
+        emit::child_terminated(node, sup, id, pid, reason, restart);
     }
 
-    pub(crate) fn start_error(sup: Pid, id: Option<&str>, reason: &Exit) {
+    pub(crate) fn start_error(node: &Node, sup: Pid, id: &str, reason: &Exit) {
         tracing::error!(
             target: "beamish_supervisor",
             report = "start_error",
             supervisor = %sup,
-            child = id.unwrap_or("undefined"),
+            child = id,
             reason = %reason,
             "child failed to start"
         );
+        emit::start_error(node, sup, id, reason);
     }
 
-    pub(crate) fn shutdown_error(sup: Pid, id: Option<&str>, pid: Pid, reason: &Exit) {
+    pub(crate) fn shutdown_error(node: &Node, sup: Pid, id: Option<&str>, pid: Pid, reason: &Exit) {
         tracing::error!(
             target: "beamish_supervisor",
             report = "shutdown_error",
@@ -133,6 +158,7 @@ pub(crate) mod report {
             reason = %reason,
             "child did not shut down cleanly"
         );
+        emit::shutdown_error(node, sup, id, pid, reason);
     }
 
     pub(crate) fn reached_max_restart_intensity(sup: Pid, id: Option<&str>) {
@@ -195,8 +221,7 @@ pub(crate) async fn shutdown_child(
         }
     };
     if !expected(policy, &reason) {
-        report::shutdown_error(ctx.pid(), id, pid, &reason);
-        emit::shutdown_error(ctx.node(), ctx.pid(), id, pid, &reason);
+        report::shutdown_error(ctx.node(), ctx.pid(), id, pid, &reason);
     }
     reason
 }
@@ -264,8 +289,7 @@ pub(crate) async fn shutdown_concurrently(
             Some(Some((i, pid, policy, reason))) => {
                 done[i] = true;
                 if !expected(policy, &reason) {
-                    report::shutdown_error(me, None, pid, &reason);
-                    emit::shutdown_error(&node, me, None, pid, &reason);
+                    report::shutdown_error(&node, me, None, pid, &reason);
                 }
             }
             Some(None) => return,

@@ -4,6 +4,7 @@
 use std::collections::HashMap;
 use std::fmt;
 use std::marker::PhantomData;
+use std::sync::Arc;
 use std::time::Duration;
 
 use beamish_process::{CallError, Ctx, Exit, Kind, Message, Node, Pid};
@@ -16,8 +17,11 @@ use crate::emit;
 use crate::error::{StartChildError, SupervisorStartError, TerminateChildError};
 use crate::info::{ChildCounts, ChildInfo, ChildStatus, Describe, Flavor, SupervisionTree};
 use crate::request::{ChildRef, Handle, Request};
+use crate::restarts::{Restarts, Subscribers};
 use crate::spec::{ChildKind, ChildSpec, Linker, Started, start_one};
-use crate::supervisor::{DEFAULT_INTENSITY, DEFAULT_PERIOD, count, trapping};
+use crate::supervisor::{
+    AutoShutdown, DEFAULT_INTENSITY, DEFAULT_PERIOD, check_spec, count, register, trapping,
+};
 use crate::window::RestartWindow;
 
 /// A dynamic supervisor: no children at start, children added with
@@ -35,6 +39,7 @@ pub struct DynamicSupervisor<A = ()> {
     intensity: u32,
     period: Duration,
     max_children: Option<usize>,
+    name: Option<Arc<str>>,
     extra: A,
 }
 
@@ -44,6 +49,7 @@ impl<A: Clone> Clone for DynamicSupervisor<A> {
             intensity: self.intensity,
             period: self.period,
             max_children: self.max_children,
+            name: self.name.clone(),
             extra: self.extra.clone(),
         }
     }
@@ -55,6 +61,7 @@ impl<A> fmt::Debug for DynamicSupervisor<A> {
             .field("intensity", &self.intensity)
             .field("period", &self.period)
             .field("max_children", &self.max_children)
+            .field("name", &self.name)
             .finish_non_exhaustive()
     }
 }
@@ -80,6 +87,7 @@ impl<A: Clone + Send + Sync + 'static> DynamicSupervisor<A> {
             intensity: DEFAULT_INTENSITY,
             period: DEFAULT_PERIOD,
             max_children: None,
+            name: None,
             extra,
         }
     }
@@ -91,6 +99,27 @@ impl<A: Clone + Send + Sync + 'static> DynamicSupervisor<A> {
         self
     }
 
+    /// Sets the intensity alone (Elixir's `max_restarts:`, default 3), keeping the period.
+    pub fn max_restarts(mut self, n: u32) -> Self {
+        self.intensity = n;
+        self
+    }
+
+    /// Sets the period alone (Elixir's `max_seconds:`, default 5 s), keeping the intensity.
+    pub fn max_seconds(mut self, period: Duration) -> Self {
+        self.period = period;
+        self
+    }
+
+    /// Registers the supervisor under `name` on its node when it starts (Elixir's `name:`),
+    /// so that [`DynamicSupervisorRef::whereis`] finds it, and finds its restarted successor
+    /// under the same name (the name is released before its exit signals go out, R-LNK-2).
+    /// A name already taken fails the start with [`SupervisorStartError::AlreadyStarted`].
+    pub fn name(mut self, name: impl Into<Arc<str>>) -> Self {
+        self.name = Some(name.into());
+        self
+    }
+
     /// Refuses `start_child` with [`StartChildError::MaxChildren`] while this many children
     /// are supervised (R-DS-2).
     pub fn max_children(mut self, n: usize) -> Self {
@@ -98,8 +127,12 @@ impl<A: Clone + Send + Sync + 'static> DynamicSupervisor<A> {
         self
     }
 
-    /// This supervisor as a child of another supervisor.
-    pub fn into_child_spec(self, id: impl Into<std::sync::Arc<str>>) -> ChildSpec {
+    /// This supervisor as a child of another supervisor, of kind [`ChildKind::Supervisor`].
+    /// Its handle is made at each (re)start inside the parent; to reach it, give it a
+    /// [`name`](Self::name) and use [`DynamicSupervisorRef::whereis`] (which always names the
+    /// current instance), or [`DynamicSupervisorRef::from_pid`] with the pid from the
+    /// parent's `which_children`.
+    pub fn into_child_spec(self, id: impl Into<Arc<str>>) -> ChildSpec {
         ChildSpec::new(id, move |linker| {
             let sup = self.clone();
             Box::pin(async move {
@@ -143,17 +176,21 @@ impl Linker {
 async fn finish<A>(
     node: &Node,
     addr: beamish_process::Addr<Request>,
-    rx: oneshot::Receiver<()>,
+    rx: oneshot::Receiver<Result<(), SupervisorStartError>>,
 ) -> Result<DynamicSupervisorRef<A>, SupervisorStartError> {
     let handle = Handle {
         addr,
         node: node.clone(),
     };
     match rx.await {
-        Ok(()) => Ok(DynamicSupervisorRef {
+        Ok(Ok(())) => Ok(DynamicSupervisorRef {
             handle,
             _extra: PhantomData,
         }),
+        Ok(Err(e)) => {
+            node.monitor(handle.pid()).await;
+            Err(e)
+        }
         Err(_) => Err(SupervisorStartError::Exit(node.monitor(handle.pid()).await)),
     }
 }
@@ -180,6 +217,35 @@ impl<A> fmt::Debug for DynamicSupervisorRef<A> {
 }
 
 impl<A: Clone + Send + Sync + 'static> DynamicSupervisorRef<A> {
+    /// A handle to the dynamic supervisor running as `pid`, if there is a supervisor there.
+    /// The extra-argument type `A` is not checked here (it is not in the pid):
+    /// [`start_child`](Self::start_child) with a spec of another `A` fails with
+    /// [`StartChildError::InvalidChildSpec`].
+    pub fn from_pid(node: &Node, pid: Pid) -> Option<DynamicSupervisorRef<A>> {
+        let addr = node.addr::<Request>(pid)?;
+        Some(DynamicSupervisorRef {
+            handle: Handle {
+                addr,
+                node: node.clone(),
+            },
+            _extra: PhantomData,
+        })
+    }
+
+    /// A handle to the dynamic supervisor registered under `name` on `node`
+    /// ([`DynamicSupervisor::name`]), if there is one; as [`from_pid`](Self::from_pid).
+    pub fn whereis(node: &Node, name: &str) -> Option<DynamicSupervisorRef<A>> {
+        DynamicSupervisorRef::from_pid(node, node.whereis(name)?)
+    }
+
+    /// Subscribes to the supervisor's restarts (see [`SupervisorRef::restarts`]); a child is
+    /// best awaited by the pid it had, with [`Restarts::of_pid`].
+    ///
+    /// [`SupervisorRef::restarts`]: crate::SupervisorRef::restarts
+    pub async fn restarts(&self) -> Result<Restarts, CallError> {
+        self.handle.restarts().await
+    }
+
     /// The supervisor's pid.
     pub fn pid(&self) -> Pid {
         self.handle.pid()
@@ -219,7 +285,8 @@ impl<A: Clone + Send + Sync + 'static> DynamicSupervisorRef<A> {
     }
 
     /// Stops the supervisor with `reason`, its children all at once (R-DS-4). Waits for the
-    /// exit.
+    /// exit. The default reason, as Elixir's `DynamicSupervisor.stop/1`, is `normal`:
+    /// `sup.stop(Exit::Normal)`.
     pub async fn stop(&self, reason: Exit) -> Result<(), CallError> {
         self.handle.stop(reason).await
     }
@@ -242,12 +309,13 @@ struct State<A> {
     next_key: u64,
     timers: Timers,
     rng: Rng,
+    subscribers: Subscribers,
 }
 
 async fn run<A: Clone + Send + Sync + 'static>(
     sup: DynamicSupervisor<A>,
     ctx: Ctx<Request>,
-    started: oneshot::Sender<()>,
+    started: oneshot::Sender<Result<(), SupervisorStartError>>,
 ) -> Exit {
     let mut st = State {
         linker: Linker { ctx },
@@ -260,8 +328,15 @@ async fn run<A: Clone + Send + Sync + 'static>(
         next_key: 0,
         timers: Timers::default(),
         rng: Rng::new(),
+        subscribers: Subscribers::default(),
     };
-    let _ = started.send(());
+    if let Some(name) = &sup.name
+        && let Err(e) = register(&st.linker.ctx, name)
+    {
+        let _ = started.send(Err(e));
+        return Exit::Normal;
+    }
+    let _ = started.send(Ok(()));
     // A supervisor started from outside any process has the node as its parent: an exit
     // signal sent with `Node::exit` stops it as its parent's would.
     let parent = st
@@ -317,10 +392,10 @@ impl<A: Clone + Send + Sync + 'static> State<A> {
         let key = self.by_pid.remove(&pid)?;
         let me = self.pid();
         let child = self.children.get_mut(&key)?;
-        report::child_terminated(me, None, pid, &reason, child.spec.restart);
         let restart = child.restarts_after(&reason);
         let node = self.linker.ctx.node();
         emit::child_exited(node, me, &child.spec.id, pid, &reason, restart);
+        report::child_terminated(node, me, &child.spec.id, pid, &reason, child.spec.restart);
         if !restart {
             self.children.remove(&key);
             return None;
@@ -352,9 +427,7 @@ impl<A: Clone + Send + Sync + 'static> State<A> {
         match start_one(&self.linker, &child.spec, self.extra.clone()).await {
             Ok(Started::Running(pid)) => {
                 let c = self.children.get_mut(&key)?;
-                c.restarted(pid, self.linker.ctx.node());
-                let (node, me) = (self.linker.ctx.node(), self.linker.pid());
-                emit::child_restarted(node, me, &c.spec.id, pid, c.restarts);
+                c.restarted(pid, &self.linker.ctx, &mut self.subscribers);
                 self.by_pid.insert(pid, key);
             }
             // As Elixir's DynamicSupervisor: a child that ignores its restart is forgotten.
@@ -362,7 +435,7 @@ impl<A: Clone + Send + Sync + 'static> State<A> {
                 self.children.remove(&key);
             }
             Err(reason) => {
-                report::start_error(self.pid(), Some(&child.spec.id), &reason);
+                report::start_error(self.linker.node(), self.pid(), &child.spec.id, &reason);
                 let _ = self.linker.ctx.addr().send(Request::TryAgain(key));
             }
         }
@@ -423,6 +496,10 @@ impl<A: Clone + Send + Sync + 'static> State<A> {
                 self.terminate_all().await;
                 return Some(reason);
             }
+            Request::Subscribe(tx, ack) => {
+                self.subscribers.add(tx);
+                let _ = ack.send(());
+            }
             Request::TryAgain(key) => {
                 if self
                     .children
@@ -448,6 +525,7 @@ impl<A: Clone + Send + Sync + 'static> State<A> {
                 "a dynamic supervisor has no significant children",
             ));
         }
+        check_spec(&spec, AutoShutdown::Never).map_err(StartChildError::InvalidChildSpec)?;
         match start_one(&self.linker, &spec, self.extra.clone()).await {
             Ok(Started::Running(pid)) => {
                 self.next_key += 1;

@@ -7,9 +7,11 @@ use std::time::Duration;
 use beamish_process::{Exit, Node, Pid};
 use beamish_telemetry::Value;
 use beamish_telemetry::events::supervisor::{
-    BACKOFF_SCHEDULED, CHILD_EXITED, CHILD_RESTARTED, CHILD_STARTED, INTENSITY_REACHED,
-    SHUTDOWN_ERROR,
+    BACKOFF_SCHEDULED, CHILD_EXITED, CHILD_RESTARTED, CHILD_STARTED, CHILD_TERMINATED,
+    INTENSITY_REACHED, SHUTDOWN_ERROR, START_ERROR,
 };
+
+use crate::spec::Restart;
 
 pub(crate) fn child_started(node: &Node, sup: Pid, id: &str, pid: Pid) {
     node.telemetry().emit(
@@ -88,4 +90,46 @@ pub(crate) fn shutdown_error(node: &Node, sup: Pid, id: Option<&str>, pid: Pid, 
             ("reason", Value::Typed(reason)),
         ],
     );
+}
+
+/// Only for the exits OTP reports (`report::is_reported`, R-SUP-REPORT).
+pub(crate) fn child_terminated(
+    node: &Node,
+    sup: Pid,
+    id: &str,
+    pid: Pid,
+    reason: &Exit,
+    restart: Restart,
+) {
+    node.telemetry().emit(
+        &CHILD_TERMINATED,
+        &[],
+        &[
+            ("supervisor", sup.into()),
+            ("child_id", Value::Str(id)),
+            ("child_pid", pid.into()),
+            ("reason", Value::Typed(reason)),
+            ("restart_type", Value::Str(restart_name(restart))),
+        ],
+    );
+}
+
+pub(crate) fn start_error(node: &Node, sup: Pid, id: &str, reason: &Exit) {
+    node.telemetry().emit(
+        &START_ERROR,
+        &[],
+        &[
+            ("supervisor", sup.into()),
+            ("child_id", Value::Str(id)),
+            ("reason", Value::Typed(reason)),
+        ],
+    );
+}
+
+fn restart_name(restart: Restart) -> &'static str {
+    match restart {
+        Restart::Permanent => "permanent",
+        Restart::Transient => "transient",
+        Restart::Temporary => "temporary",
+    }
 }

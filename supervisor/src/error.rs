@@ -28,6 +28,9 @@ pub enum SupervisorStartError {
         /// What is wrong with it.
         why: &'static str,
     },
+    /// The supervisor's name is taken by this process (`{already_started, Pid}`); the new
+    /// supervisor exited `normal` without starting any child.
+    AlreadyStarted(Pid),
     /// The supervisor ended before it answered, with this reason.
     Exit(Exit),
 }
@@ -43,6 +46,7 @@ impl fmt::Display for SupervisorStartError {
             SupervisorStartError::InvalidChildSpec { id, why } => {
                 write!(f, "invalid child spec {id}: {why}")
             }
+            SupervisorStartError::AlreadyStarted(p) => write!(f, "already started as {p}"),
             SupervisorStartError::Exit(r) => write!(f, "supervisor exited during start: {r}"),
         }
     }
@@ -82,6 +86,7 @@ impl SupervisorStartError {
                 Exit::ShutdownWith(Term::error(self.clone()))
             }
             SupervisorStartError::Exit(r) => r.clone(),
+            SupervisorStartError::AlreadyStarted(_) => Exit::Normal,
             other => Exit::Error(Term::error(other.clone())),
         }
     }

@@ -14,6 +14,15 @@
 //!   `terminate_child`, `restart_child`, `delete_child`, `start_child`).
 //! * [`DynamicSupervisor`]: children started on demand, extra arguments, `max_children`, all
 //!   children stopped at once (R-DS-*); it handles hundreds of thousands of children.
+//! * Names: [`Supervisor::name`] and [`DynamicSupervisor::name`] register the supervisor on
+//!   its node, so a tree's inner supervisors are found with [`SupervisorRef::whereis`] and
+//!   [`DynamicSupervisorRef::whereis`] (or from a pid), and found again after a restart.
+//! * Child specs for every shape of child: a start function ([`ChildSpec::new`]), a process
+//!   or server made afresh at each start ([`ChildSpec::process`], [`ChildSpec::server`]), a
+//!   value moved in once, such as a socket ([`ChildSpec::process_once`], temporary), and a
+//!   stand-in for processes started elsewhere ([`ChildSpec::stand_in`], which is how a
+//!   registry, a `PubSub` or a `Presence` joins a tree).
+//! * [`Restarts`]: await a restart instead of polling `which_children`.
 //! * [`Backoff`]: an optional per-child exponential restart delay with jitter and a cap, during
 //!   which the supervisor stays responsive (beyond OTP).
 //! * [`SupervisionTree`]: the whole tree as data ([`SupervisorRef::tree`]).
@@ -23,10 +32,15 @@
 //!
 //! Reports (R-SUP-REPORT) are `tracing` events with target `beamish_supervisor` and a field
 //! `report`: `child_terminated`, `start_error`, `shutdown_error`,
-//! `reached_max_restart_intensity`.
+//! `reached_max_restart_intensity`. Each is also a telemetry event on the node
+//! (`beamish.supervisor.child_terminated`, `start_error`, `shutdown_error`,
+//! `intensity_reached`; see `beamish_telemetry::events::supervisor`), so a program observes
+//! them by attaching a handler, with no `tracing` subscriber. `child_terminated` follows OTP
+//! 25: every exit of a permanent child, only abnormal exits of the others.
 //!
 //! * [`Application`]: a top-level tree run from `main` until a shutdown request (SIGTERM,
-//!   Ctrl-C), then stopped gracefully, with an exit status that says whether it was clean.
+//!   Ctrl-C), then stopped gracefully, with an exit status that says whether it was clean;
+//!   [`Application::start`] gives the [`RunningApp`] and its top [`SupervisorRef`] first.
 //!
 //! # Example
 //!
@@ -54,22 +68,20 @@
 //!     .await?;
 //!
 //! let first = sup.which_children().await?[0].status.pid().unwrap();
+//! let mut restarts = sup.restarts().await?; // subscribe before the failure
 //! let down = node.monitor(first);
 //! node.send(first, "crash")?;
 //! assert_eq!(down.await, Exit::error("told to crash"));
 //!
-//! // The supervisor restarted it: a new pid, one restart counted.
-//! let child = loop {
-//!     let c = sup.which_children().await?.remove(0);
-//!     if c.status.pid().is_some_and(|p| p != first) {
-//!         break c;
-//!     }
-//!     tokio::task::yield_now().await;
-//! };
-//! assert_eq!(child.restarts, 1);
+//! // The supervisor restarts it: a new pid, one restart counted (awaited, not polled).
+//! let restarted = restarts.of("worker").await.unwrap();
+//! assert_eq!((restarted.old, restarted.restarts), (first, 1));
+//! let child = sup.which_children().await?.remove(0);
+//! assert_eq!(child.status.pid(), Some(restarted.new));
 //!
-//! sup.stop(Exit::Shutdown).await?;
-//! assert!(!node.is_alive(child.status.pid().unwrap()));
+//! // Stopped with the default reason, as OTP's `supervisor:stop/1`.
+//! sup.stop(Exit::Normal).await?;
+//! assert!(!node.is_alive(restarted.new));
 //! # Ok::<(), Box<dyn std::error::Error>>(())
 //! # }).unwrap();
 //! ```
@@ -95,11 +107,12 @@ mod fuse;
 mod info;
 pub mod observe;
 mod request;
+mod restarts;
 mod spec;
 mod supervisor;
 mod window;
 
-pub use application::{AppExit, Application};
+pub use application::{AppExit, Application, RunningApp};
 pub use dynamic::{DynamicSupervisor, DynamicSupervisorRef};
 pub use error::{
     DeleteChildError, RestartChildError, StartChildError, SupervisorStartError, TerminateChildError,
@@ -109,6 +122,7 @@ pub use fuse::{
     RunError,
 };
 pub use info::{ChildCounts, ChildInfo, ChildStatus, Flavor, SupervisionTree, TreeChild};
+pub use restarts::{Restarted, Restarts};
 pub use spec::{
     Backoff, ChildKind, ChildSpec, DEFAULT_WORKER_SHUTDOWN, Linker, Restart, Shutdown, StartFuture,
     StartResult, Started,

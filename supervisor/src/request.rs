@@ -6,10 +6,11 @@ use std::pin::Pin;
 use std::sync::Arc;
 
 use beamish_process::{Addr, CallError, Exit, Node, Pid};
-use tokio::sync::oneshot;
+use tokio::sync::{mpsc, oneshot};
 
 use crate::error::{DeleteChildError, RestartChildError, StartChildError, TerminateChildError};
 use crate::info::{ChildCounts, Describe, SupervisionTree, TreeChild};
+use crate::restarts::{Restarted, Restarts};
 use crate::spec::{ChildKind, Started};
 
 /// Which child an operation names.
@@ -36,6 +37,8 @@ pub(crate) enum Request {
         oneshot::Sender<Result<Started, StartChildError>>,
     ),
     Stop(Exit),
+    /// Add a restart subscriber; answered once it is in place.
+    Subscribe(mpsc::UnboundedSender<Restarted>, oneshot::Sender<()>),
     /// Retry a failed restart of the child with this key (R-SUP-RETRY).
     TryAgain(u64),
 }
@@ -50,6 +53,7 @@ impl std::fmt::Debug for Request {
             Request::Delete(..) => "Delete",
             Request::Start(..) => "Start",
             Request::Stop(_) => "Stop",
+            Request::Subscribe(..) => "Subscribe",
             Request::TryAgain(_) => "TryAgain",
         })
     }
@@ -85,6 +89,12 @@ impl Handle {
                 r => Err(CallError::Exit(r)),
             },
         }
+    }
+
+    pub(crate) async fn restarts(&self) -> Result<Restarts, CallError> {
+        let (tx, restarts) = Restarts::channel();
+        self.call(|ack| Request::Subscribe(tx, ack)).await?;
+        Ok(restarts)
     }
 
     pub(crate) async fn stop(&self, reason: Exit) -> Result<(), CallError> {

@@ -4,11 +4,12 @@ use std::fmt;
 use std::future::Future;
 use std::panic::AssertUnwindSafe;
 use std::pin::Pin;
-use std::sync::Arc;
+use std::sync::{Arc, Mutex, PoisonError};
 use std::time::Duration;
 
 use beamish_process::{
-    Addr, Ctx, Exit, GenServer, IntoExit, Node, Pid, ServerRef, SpawnError, SpawnOpts, StartError,
+    Addr, Ctx, Exit, GenServer, IntoExit, Message, Node, Pid, ServerRef, SpawnError, SpawnOpts,
+    StartError,
 };
 use futures::FutureExt;
 
@@ -232,6 +233,8 @@ pub struct ChildSpec<A = ()> {
     pub(crate) kind: ChildKind,
     pub(crate) significant: bool,
     pub(crate) backoff: Option<Backoff>,
+    /// Made by a `*_once` constructor: it can start only once, so it must be temporary.
+    pub(crate) once: bool,
 }
 
 impl<A> Clone for ChildSpec<A> {
@@ -244,6 +247,7 @@ impl<A> Clone for ChildSpec<A> {
             kind: self.kind,
             significant: self.significant,
             backoff: self.backoff,
+            once: self.once,
         }
     }
 }
@@ -322,6 +326,126 @@ impl ChildSpec<()> {
     }
 }
 
+impl ChildSpec<()> {
+    /// A child that is a plain process running `body` with `value` moved into it: for a child
+    /// that owns something it cannot make twice, such as a bound socket (Rust's `FnOnce`; no
+    /// `Mutex<Option<_>>` needed).
+    ///
+    /// OTP restarts a child from its spec, and this spec can start a process only once, so it
+    /// is [`Restart::Temporary`]: never restarted, its spec dropped when it ends (R-SUP-RT).
+    /// Setting another restart type makes the spec invalid (the supervisor refuses it). A
+    /// child that must come back after a crash takes a factory instead: [`process`](Self::process)
+    /// with a body that makes the resource (binds the socket) at each start.
+    ///
+    /// ```
+    /// use beamish_process::{Ctx, Node};
+    /// use beamish_supervisor::{ChildSpec, Restart, Strategy, Supervisor};
+    ///
+    /// # tokio::runtime::Runtime::new().unwrap().block_on(async {
+    /// let node = Node::start_default()?;
+    /// let socket = std::net::UdpSocket::bind("127.0.0.1:0")?;
+    /// let port = socket.local_addr()?.port();
+    /// let spec = ChildSpec::process_once("udp", socket, |mut ctx: Ctx<()>, socket| async move {
+    ///     ctx.recv().await; // owns `socket` until told to stop
+    ///     drop(socket);
+    /// });
+    /// assert_eq!(spec.restart_type(), Restart::Temporary);
+    /// let sup = Supervisor::new(Strategy::OneForOne).child(spec).start(&node).await?;
+    /// assert!(std::net::UdpSocket::bind(("127.0.0.1", port)).is_err()); // still held
+    /// # sup.stop(beamish_process::Exit::Normal).await?;
+    /// # Ok::<(), Box<dyn std::error::Error>>(())
+    /// # }).unwrap();
+    /// ```
+    pub fn process_once<M, T, F, Fut>(id: impl Into<Arc<str>>, value: T, body: F) -> ChildSpec<()>
+    where
+        M: Send + 'static,
+        T: Send + 'static,
+        F: FnOnce(Ctx<M>, T) -> Fut + Send + 'static,
+        Fut: Future + Send + 'static,
+        Fut::Output: IntoExit,
+    {
+        let slot = Mutex::new(Some((value, body)));
+        let mut spec = ChildSpec::new(id, move |linker| {
+            let taken = slot.lock().unwrap_or_else(PoisonError::into_inner).take();
+            Box::pin(async move {
+                let (value, body) = taken.ok_or_else(already_used)?;
+                let addr = linker.spawn_link(move |ctx| body(ctx, value))?;
+                Ok(Started::Running(addr.pid()))
+            })
+        })
+        .restart(Restart::Temporary);
+        spec.once = true;
+        spec
+    }
+
+    /// A child that is this [`GenServer`] value, started once (see
+    /// [`process_once`](Self::process_once): temporary, for a server that owns what it
+    /// cannot make twice). A server that must be restarted takes a factory:
+    /// [`server`](Self::server).
+    pub fn server_once<S: GenServer>(id: impl Into<Arc<str>>, server: S) -> ChildSpec<()> {
+        let slot = Mutex::new(Some(server));
+        let mut spec = ChildSpec::new(id, move |linker| {
+            let taken = slot.lock().unwrap_or_else(PoisonError::into_inner).take();
+            Box::pin(async move {
+                let server = taken.ok_or_else(already_used)?;
+                let r = linker.start_link(server).await?;
+                Ok(Started::Running(r.pid()))
+            })
+        })
+        .restart(Restart::Temporary);
+        spec.once = true;
+        spec
+    }
+
+    /// A child that stands, in the tree, for processes that something else started and owns
+    /// (a [`Registry`]'s partition watchers, say): a process linked to the supervisor that
+    /// monitors every pid `processes` gives at its start and ends, with an error naming the
+    /// one that ended and its reason, as soon as any of them ends. So the supervisor hears of
+    /// the failure (a report, a restart counted); the restart checks the processes again, and
+    /// fails to start (`start_error`, retried, R-SUP-RETRY) while one of them is gone, so a
+    /// broken service escalates past the intensity instead of failing unseen. Stopping this
+    /// child does not stop the processes it stands for.
+    ///
+    /// [`Registry`]: https://docs.rs/beamish-registry
+    pub fn stand_in<F>(id: impl Into<Arc<str>>, processes: F) -> ChildSpec<()>
+    where
+        F: Fn() -> Vec<Pid> + Send + Sync + 'static,
+    {
+        let id: Arc<str> = id.into();
+        let name = id.clone();
+        ChildSpec::new(id, move |linker| {
+            let pids = processes();
+            let name = name.clone();
+            Box::pin(async move {
+                let node = linker.node();
+                if let Some(dead) = pids.iter().find(|p| !node.is_alive(**p)) {
+                    return Err(Exit::error(format_args!(
+                        "{name}: process {dead} is not running"
+                    )));
+                }
+                let addr = linker.spawn_link(move |mut ctx: Ctx<()>| async move {
+                    for pid in &pids {
+                        ctx.monitor(*pid);
+                    }
+                    loop {
+                        if let Message::Down(d) = ctx.recv().await {
+                            return Err::<(), _>(Exit::error(format_args!(
+                                "{name}: process {} ended: {}",
+                                d.pid, d.reason
+                            )));
+                        }
+                    }
+                })?;
+                Ok(Started::Running(addr.pid()))
+            })
+        })
+    }
+}
+
+fn already_used() -> Exit {
+    Exit::error("a once child spec was already started (it holds one value; see process_once)")
+}
+
 impl<A: Send + 'static> ChildSpec<A> {
     /// A child whose start function also takes the extra arguments of the dynamic supervisor
     /// that starts it (R-DS-5).
@@ -337,6 +461,7 @@ impl<A: Send + 'static> ChildSpec<A> {
             kind: ChildKind::Worker,
             significant: false,
             backoff: None,
+            once: false,
         }
     }
 }

@@ -5,7 +5,7 @@ use std::fmt;
 use std::sync::Arc;
 use std::time::Duration;
 
-use beamish_process::{CallError, Ctx, Exit, Kind, Message, Node, Pid, SpawnOpts};
+use beamish_process::{CallError, Ctx, Exit, Kind, Message, Node, Pid, RegisterError, SpawnOpts};
 use tokio::sync::oneshot;
 
 use crate::core::{Child, Event, Rng, Timers, next_event, now_std, report, shutdown_child};
@@ -15,6 +15,7 @@ use crate::error::{
 };
 use crate::info::{ChildCounts, ChildInfo, ChildStatus, Describe, Flavor, SupervisionTree};
 use crate::request::{ChildRef, Handle, Request};
+use crate::restarts::{Restarts, Subscribers};
 use crate::spec::{ChildKind, ChildSpec, Linker, Restart, Started, start_one};
 use crate::window::RestartWindow;
 
@@ -62,6 +63,7 @@ pub struct Supervisor {
     intensity: u32,
     period: Duration,
     auto_shutdown: AutoShutdown,
+    name: Option<Arc<str>>,
     children: Vec<ChildSpec>,
 }
 
@@ -72,6 +74,7 @@ impl fmt::Debug for Supervisor {
             .field("intensity", &self.intensity)
             .field("period", &self.period)
             .field("auto_shutdown", &self.auto_shutdown)
+            .field("name", &self.name)
             .field("children", &self.children)
             .finish()
     }
@@ -86,6 +89,7 @@ impl Supervisor {
             intensity: DEFAULT_INTENSITY,
             period: DEFAULT_PERIOD,
             auto_shutdown: AutoShutdown::Never,
+            name: None,
             children: Vec::new(),
         }
     }
@@ -94,6 +98,28 @@ impl Supervisor {
     pub fn intensity(mut self, intensity: u32, period: Duration) -> Supervisor {
         self.intensity = intensity;
         self.period = period;
+        self
+    }
+
+    /// Sets the intensity alone (Elixir's `max_restarts:`, default 3), keeping the period.
+    pub fn max_restarts(mut self, n: u32) -> Supervisor {
+        self.intensity = n;
+        self
+    }
+
+    /// Sets the period alone (Elixir's `max_seconds:`, default 5 s), keeping the intensity.
+    pub fn max_seconds(mut self, period: Duration) -> Supervisor {
+        self.period = period;
+        self
+    }
+
+    /// Registers the supervisor under `name` on its node ([`Node::register`]) before it starts
+    /// its children (OTP's `{local, Name}`), so it can be found with
+    /// [`SupervisorRef::whereis`]. The name is released before the supervisor's exit signals
+    /// go out (R-LNK-2), so its restart, from the same builder, registers it again. A name
+    /// already taken fails the start with [`SupervisorStartError::AlreadyStarted`].
+    pub fn name(mut self, name: impl Into<Arc<str>>) -> Supervisor {
+        self.name = Some(name.into());
         self
     }
 
@@ -117,6 +143,9 @@ impl Supervisor {
 
     /// This supervisor as a child of another supervisor: started linked to the parent at
     /// every (re)start, of kind [`ChildKind::Supervisor`] (shutdown `Infinity` by default).
+    /// Give it a [`name`](Self::name) to reach it later from anywhere on the node
+    /// ([`SupervisorRef::whereis`]); or take its pid from the parent's `which_children` and
+    /// use [`SupervisorRef::from_pid`].
     pub fn into_child_spec(self, id: impl Into<Arc<str>>) -> ChildSpec {
         ChildSpec::new(id, move |linker| {
             let sup = self.clone();
@@ -180,7 +209,10 @@ impl Linker {
     }
 }
 
-fn check_spec<A>(c: &ChildSpec<A>, auto: AutoShutdown) -> Result<(), &'static str> {
+pub(crate) fn check_spec<A>(c: &ChildSpec<A>, auto: AutoShutdown) -> Result<(), &'static str> {
+    if c.once && c.restart != Restart::Temporary {
+        return Err("a once child (process_once, server_once) must be temporary");
+    }
     if c.significant && c.restart == Restart::Permanent {
         return Err("a significant child must be transient or temporary");
     }
@@ -188,6 +220,18 @@ fn check_spec<A>(c: &ChildSpec<A>, auto: AutoShutdown) -> Result<(), &'static st
         return Err("a significant child needs auto_shutdown other than never");
     }
     Ok(())
+}
+
+/// Registers a supervisor under its name (OTP's `{local, Name}`); a taken name is
+/// `already_started` with the holder.
+pub(crate) fn register(ctx: &Ctx<Request>, name: &str) -> Result<(), SupervisorStartError> {
+    match ctx.register(name) {
+        Ok(()) => Ok(()),
+        Err(RegisterError::AlreadyRegistered(pid)) => {
+            Err(SupervisorStartError::AlreadyStarted(pid))
+        }
+        Err(e) => Err(SupervisorStartError::Exit(Exit::error(e))),
+    }
 }
 
 pub(crate) fn trapping() -> SpawnOpts {
@@ -220,7 +264,8 @@ async fn finish(
 
 /// A handle to a running static supervisor: the runtime API (`which_children`,
 /// `count_children`, `terminate_child`, `restart_child`, `delete_child`, `start_child`),
-/// introspection and stop. Cheap to clone.
+/// introspection, restart notifications ([`restarts`](Self::restarts)) and stop. Cheap to
+/// clone.
 #[derive(Clone)]
 pub struct SupervisorRef {
     handle: Handle,
@@ -244,6 +289,12 @@ impl SupervisorRef {
         })
     }
 
+    /// A handle to the supervisor registered under `name` on `node`
+    /// ([`Supervisor::name`]), if there is one.
+    pub fn whereis(node: &Node, name: &str) -> Option<SupervisorRef> {
+        SupervisorRef::from_pid(node, node.whereis(name)?)
+    }
+
     /// The supervisor's pid.
     pub fn pid(&self) -> Pid {
         self.handle.pid()
@@ -252,6 +303,35 @@ impl SupervisorRef {
     /// Whether the supervisor is running.
     pub fn is_alive(&self) -> bool {
         self.handle.addr.is_alive()
+    }
+
+    /// Subscribes to the supervisor's restarts: every restart it makes after this call
+    /// returns is in the stream, in order, until the supervisor ends. Subscribe first, then
+    /// cause the failure, then await [`Restarts::of`]: no polling, no sleep.
+    ///
+    /// ```
+    /// use beamish_process::{Ctx, Exit, Node};
+    /// use beamish_supervisor::{ChildSpec, Strategy, Supervisor};
+    ///
+    /// # tokio::runtime::Runtime::new().unwrap().block_on(async {
+    /// let node = Node::start_default()?;
+    /// let idle = ChildSpec::process("idle", |mut ctx: Ctx<()>| async move {
+    ///     ctx.recv().await;
+    /// });
+    /// let sup = Supervisor::new(Strategy::OneForOne).child(idle).start(&node).await?;
+    /// let first = sup.which_children().await?[0].status.pid().unwrap();
+    ///
+    /// let mut restarts = sup.restarts().await?;
+    /// node.exit(first, Exit::Kill);
+    /// let r = restarts.of("idle").await.unwrap();
+    /// assert_eq!((r.old, r.restarts), (first, 1));
+    /// assert!(node.is_alive(r.new));
+    /// sup.stop(Exit::Normal).await?;
+    /// # Ok::<(), Box<dyn std::error::Error>>(())
+    /// # }).unwrap();
+    /// ```
+    pub async fn restarts(&self) -> Result<Restarts, CallError> {
+        self.handle.restarts().await
     }
 
     /// The children, in reverse start order as OTP lists them.
@@ -292,7 +372,9 @@ impl SupervisorRef {
     }
 
     /// Stops the supervisor with `reason`: its children stop in reverse start order, each by
-    /// its shutdown policy, then it exits. Waits for the exit.
+    /// its shutdown policy, then it exits. Waits for the exit. The default reason, as OTP's
+    /// `supervisor:stop/1` and Elixir's `Supervisor.stop/1` use it, is `normal`:
+    /// `sup.stop(Exit::Normal)` (not an error to anyone linked to it, R-EXIT-3).
     pub async fn stop(&self, reason: Exit) -> Result<(), CallError> {
         self.handle.stop(reason).await
     }
@@ -320,6 +402,7 @@ struct State {
     next_key: u64,
     timers: Timers,
     rng: Rng,
+    subscribers: Subscribers,
 }
 
 /// The supervisor's body: start the children, answer the starter, then one event at a time.
@@ -338,7 +421,14 @@ async fn run(
         next_key: 0,
         timers: Timers::default(),
         rng: Rng::new(),
+        subscribers: Subscribers::default(),
     };
+    if let Some(name) = &sup.name
+        && let Err(e) = register(&st.linker.ctx, name)
+    {
+        let _ = started.send(Err(e));
+        return Exit::Normal;
+    }
     // R-SUP-START: in order; a failure stops the started ones in reverse and fails the start.
     for spec in sup.children {
         let key = st.key();
@@ -354,7 +444,7 @@ async fn run(
                 }
             }
             Err(reason) => {
-                report::start_error(st.pid(), Some(&spec.id), &reason);
+                report::start_error(st.linker.node(), st.pid(), &spec.id, &reason);
                 st.terminate_all().await;
                 let err = SupervisorStartError::FailedToStartChild {
                     id: spec.id.clone(),
@@ -452,10 +542,10 @@ impl State {
         let i = self.index_of_pid(pid)?;
         let me = self.pid();
         let child = &mut self.children[i];
-        report::child_terminated(me, Some(&child.spec.id), pid, &reason, child.spec.restart);
         let restart = child.restarts_after(&reason);
         let node = self.linker.ctx.node();
         emit::child_exited(node, me, &child.spec.id, pid, &reason, restart);
+        report::child_terminated(node, me, &child.spec.id, pid, &reason, child.spec.restart);
         child.status = ChildStatus::Undefined;
         if !restart {
             let significant = child.spec.significant;
@@ -556,16 +646,13 @@ impl State {
             }
             match start_one(&self.linker, &self.children[j].spec, ()).await {
                 Ok(Started::Running(pid)) => {
-                    let c = &mut self.children[j];
-                    c.restarted(pid, self.linker.ctx.node());
-                    let (node, me) = (self.linker.ctx.node(), self.linker.pid());
-                    emit::child_restarted(node, me, &gid, pid, c.restarts);
+                    self.children[j].restarted(pid, &self.linker.ctx, &mut self.subscribers);
                 }
                 Ok(Started::Ignore) => {
                     self.children[j].status = ChildStatus::Undefined;
                 }
                 Err(reason) => {
-                    report::start_error(self.pid(), Some(&gid), &reason);
+                    report::start_error(self.linker.node(), self.pid(), &gid, &reason);
                     let c = &mut self.children[j];
                     c.status = ChildStatus::Restarting;
                     let _ = self.linker.ctx.addr().send(Request::TryAgain(c.key));
@@ -614,8 +701,7 @@ impl State {
                             match start_one(&self.linker, &self.children[i].spec, ()).await {
                                 Ok(s) => {
                                     if let Started::Running(pid) = s {
-                                        self.children[i].status = ChildStatus::Running(pid);
-                                        self.children[i].started_at = tokio::time::Instant::now();
+                                        self.children[i].running(pid);
                                     }
                                     Ok(s)
                                 }
@@ -652,6 +738,10 @@ impl State {
             Request::Stop(reason) => {
                 self.terminate_all().await;
                 return Some(reason);
+            }
+            Request::Subscribe(tx, ack) => {
+                self.subscribers.add(tx);
+                let _ = ack.send(());
             }
             Request::TryAgain(key) => {
                 let i = self.index_of_key(key)?;

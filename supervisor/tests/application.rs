@@ -89,3 +89,25 @@ async fn a_tree_past_its_overall_limit_is_killed() {
     assert_eq!(outcome, AppExit::KilledAtLimit);
     assert_eq!(outcome.exit_code(), std::process::ExitCode::FAILURE);
 }
+
+/// Issue 13 §2: `Application::start` hands back the running tree's top supervisor, and the
+/// running application is then run until a shutdown request like `run`.
+#[tokio::test(start_paused = true)]
+async fn start_gives_the_top_supervisor_then_runs_until_shutdown() {
+    let node = node();
+    let mut log = Log::new();
+    let tree = Supervisor::new(Strategy::OneForOne).child(worker("a", &log));
+    let app = Application::new(tree).start(&node).await.unwrap();
+    log.take(1).await;
+    let sup = app.supervisor().clone();
+    assert_eq!(sup.pid(), app.pid());
+    assert_eq!(sup.count_children().await.unwrap().active, 1);
+    let (signal, received) = oneshot::channel::<()>();
+    let run = tokio::spawn(app.run_until(async {
+        let _ = received.await;
+    }));
+    signal.send(()).unwrap();
+    assert_eq!(log.take(1).await, [Ev::Stop("a")]);
+    assert_eq!(run.await.unwrap(), AppExit::Stopped);
+    assert!(!sup.is_alive());
+}

@@ -84,6 +84,20 @@ pub mod supervisor {
     /// child's restart type restarts it after this reason, R-SUP-RT).
     pub const CHILD_EXITED: EventName = EventName::new(&["beamish", "supervisor", "child_exited"]);
 
+    /// A child's exit that OTP reports as `child_terminated` (R-SUP-REPORT, checked on OTP
+    /// 25.2.3): every exit of a permanent child (it is restarted, so even `normal` counts),
+    /// and only the abnormal exits (not `normal`, `shutdown`, `{shutdown, _}`) of transient
+    /// and temporary children. Emitted right after `child_exited`. Metadata: `supervisor`,
+    /// `child_id`, `child_pid`, `reason`, `restart_type` (`"permanent"`, `"transient"`,
+    /// `"temporary"`).
+    pub const CHILD_TERMINATED: EventName =
+        EventName::new(&["beamish", "supervisor", "child_terminated"]);
+
+    /// A child's start function failed, at the supervisor's start or in a restart
+    /// (R-SUP-REPORT's `start_error`; a failed restart is retried, R-SUP-RETRY). Metadata:
+    /// `supervisor`, `child_id`, `reason`.
+    pub const START_ERROR: EventName = EventName::new(&["beamish", "supervisor", "start_error"]);
+
     /// A child was restarted after it ended. Measurements: `restarts` (the child's restarts so
     /// far, this one included). Metadata: `supervisor`, `child_id`, `child_pid` (the new
     /// process).
@@ -153,6 +167,7 @@ pub static NOTABLE: &[crate::EventName] = &[
     supervisor::BACKOFF_SCHEDULED,
     supervisor::INTENSITY_REACHED,
     supervisor::SHUTDOWN_ERROR,
+    supervisor::START_ERROR,
     process::CALL_TIMEOUT,
     process::MAILBOX_LONG,
     process::LONG_POLL,

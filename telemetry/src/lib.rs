@@ -45,6 +45,8 @@
 //! | `beamish.process.long_poll` | a poll held its worker thread past 2 ms (the BEAM's `long_schedule`); emitted by its worker after the poll | `duration` (at least) | `pid` |
 //! | `beamish.supervisor.child_started` | a supervisor started a child (first start, `start_child`, restart) | | `supervisor`, `child_id`, `child_pid` |
 //! | `beamish.supervisor.child_exited` | a child ended on its own and its supervisor learnt of it | | `supervisor`, `child_id`, `child_pid`, `reason`, `restart` |
+//! | `beamish.supervisor.child_terminated` | a child exit OTP reports: any exit of a permanent child, abnormal exits of the others (R-SUP-REPORT) | | `supervisor`, `child_id`, `child_pid`, `reason`, `restart_type` |
+//! | `beamish.supervisor.start_error` | a child's start function failed (at start or in a restart) | | `supervisor`, `child_id`, `reason` |
 //! | `beamish.supervisor.child_restarted` | a child was restarted | `restarts` | `supervisor`, `child_id`, `child_pid` (the new one) |
 //! | `beamish.supervisor.backoff_scheduled` | a restart waits out a backoff | `delay`, `attempt` | `supervisor`, `child_id` |
 //! | `beamish.supervisor.intensity_reached` | the restart intensity is exceeded; the supervisor shuts down (R-SUP-INT) | `restarts`, `intensity`, `period` | `supervisor`, `child_id` |
