@@ -204,7 +204,7 @@ impl<M: Send + 'static, Fut: Future> Future for Running<M, Fut> {
                 Poll::Pending
             }
             Ok(Poll::Ready(value)) => {
-                end(this.cell, Some(this.body), Exit::Shutdown);
+                end(this.cell, Some(this.body), Exit::Normal);
                 Poll::Ready(Ok(value))
             }
             Err(payload) => {
