@@ -385,7 +385,8 @@ async fn work_queued_behind_a_long_poll_is_taken_once_it_has_waited() {
     }
     let (tx, rx) = oneshot::channel();
     node.spawn(move |_: Ctx<()>| async move {
-        // The first lands in `next`, the others in this worker's queue (in batches).
+        // The last lands in `next`, the others in this worker's queue (at once while the
+        // other worker is idle or searching, as it is here; else in batches of 8).
         for sleeper in &sleepers {
             let _ = sleeper.send(());
         }
