@@ -32,14 +32,16 @@ usage: cargo xtask bench [--quick] [--only WORKLOAD[,...]] [--systems SYSTEM[,..
 
   --quick      smaller sizes and 3 rounds (about two minutes)
   --only       workloads: spawn, pingpong, ring, skynet, call, fanout, suprestart, suploop,
-               observe, pubsub, registry, emit, outcall, maincall, fairness, timers (suprestart,
+               observe, pubsub, registry, emit, outcall, maincall, fairness, timers, chat (suprestart,
                suploop: beamish and BEAM only; pubsub: beamish, BEAM and ractor; registry,
                observe, emit (telemetry with no handler): beamish only; outcall (calls from
                tokio tasks): all but the BEAM; maincall (from the block_on body): beamish and
                tokio; fairness (a 1 ms ticker beside CPU hogs) and timers: beamish, BEAM and
-               tokio)
-  --systems    beamish, beamish-st (on one scheduler thread), beam, ractor, kameo, actix, tokio,
-               tokio-st (default: all available)
+               tokio; chat (a TCP chat server loaded from another process): beamish,
+               beamish-tokio, beamish-st, tokio, tokio-st)
+  --systems    beamish, beamish-tokio (beamish on Executor::Tokio, chat only), beamish-st (on
+               one scheduler thread), beam, ractor, kameo, actix, tokio, tokio-st (default: all
+               available)
   --rounds     rounds of interleaved runs (default 5, --quick 3)
   --timeout    seconds before one run is killed (default 300, --quick 120)
   --readme     also rewrite the section of README.md between <!-- bench:begin --> and
