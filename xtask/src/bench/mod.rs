@@ -38,7 +38,7 @@ usage: cargo xtask bench [--quick] [--only WORKLOAD[,...]] [--systems SYSTEM[,..
                tokio tasks): all but the BEAM; maincall (from the block_on body): beamish and
                tokio; fairness (a 1 ms ticker beside CPU hogs) and timers: beamish, BEAM and
                tokio; chat (a TCP chat server loaded from another process): beamish,
-               beamish-tokio, beamish-st, tokio, tokio-st)
+               beamish-tokio, beamish-st, BEAM, tokio, tokio-st)
   --systems    beamish, beamish-tokio (beamish on Executor::Tokio, chat only), beamish-st (on
                one scheduler thread), beam, ractor, kameo, actix, tokio, tokio-st (default: all
                available)
@@ -436,6 +436,10 @@ fn command_for(system: &str, case: &Case, bin: &Path, beam: &Beam) -> (PathBuf, 
             args.extend(["-pa".to_owned(), ebin.display().to_string()]);
             args.extend(["-run", "beamish_bench", "main", case.workload].map(str::to_owned));
             args.extend(case.arg_strings());
+            if case.workload == "chat" {
+                // The BEAM's chat server runs the Rust loader (`beamish-bench chatload`).
+                args.push(bin.display().to_string());
+            }
             (erl.clone(), args)
         }
         _ => {
@@ -522,6 +526,15 @@ mod tests {
         assert_eq!(
             a.join(" "),
             "-noshell +P 5000000 -pa /r/target/bench/erl -run beamish_bench main spawn 1000000"
+        );
+        let chat = Case {
+            workload: "chat",
+            args: vec![100, 10, 5, 200],
+        };
+        let (_, a) = command_for("beam", &chat, Path::new("/b"), &beam);
+        assert_eq!(
+            a.join(" "),
+            "-noshell -pa /r/target/bench/erl -run beamish_bench main chat 100 10 5 200 /b"
         );
         let (p, a) = command_for("tokio-st", &spawn_1m, Path::new("/b"), &beam);
         assert_eq!(

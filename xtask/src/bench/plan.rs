@@ -151,10 +151,11 @@ pub(crate) fn implements(workload: &str, system: &str) -> bool {
     match workload {
         // A TCP server loaded from another process; beamish also on `Executor::Tokio`
         // (`beamish-tokio`, this workload only), to compare its scheduler with tokio's where
-        // the wake-ups come from tokio's I/O driver. The actor peers have no PubSub.
+        // the wake-ups come from tokio's I/O driver. The actor peers have no PubSub; the BEAM
+        // uses gen_tcp and pg.
         "chat" => matches!(
             system,
-            "beamish" | "beamish-tokio" | "beamish-st" | "tokio" | "tokio-st"
+            "beamish" | "beamish-tokio" | "beamish-st" | "beam" | "tokio" | "tokio-st"
         ),
         _ if system == "beamish-tokio" => false,
         "suprestart" | "suploop" => matches!(system, "beamish" | "beamish-st" | "beam"),
@@ -418,6 +419,7 @@ mod tests {
                 "beamish",
                 "beamish-tokio",
                 "beamish-st",
+                "beam",
                 "tokio",
                 "tokio-st"
             ]
