@@ -3,7 +3,8 @@
 %% Usage: erl -noshell [+P 5000000] -pa DIR -run beamish_bench main WORKLOAD [ARGS...]
 %%   spawn N | pingpong N | ring NODES HOPS | skynet [LEAVES] | call CALLERS TOTAL
 %%   | fanout SUBS MSGS | suprestart KILLS | suploop RESTARTS | pubsub SUBS MSGS
-%%   | fairness HOGS | timers N
+%%   | fairness HOGS | timers N | chat CLIENTS ROOMS BURST RATE LOADER
+%%   (chat's LOADER is the path of beamish-bench, whose `chatload` subcommand loads the server)
 %%
 %% Prints one line "RESULT\tbeam\tWORKLOAD\tkey=value...", ending in "check=ok" when the
 %% workload verified its own result, or "check=FAILED\tdetail=..." (exit status 1) when not.
@@ -15,11 +16,19 @@
 
 -define(SKYNET_LEAVES, 1000000).
 
+main(["chat" | Args]) ->
+    %% The last argument is the loader's path, not a number.
+    {Sizes, [Loader]} = lists:split(length(Args) - 1, Args),
+    report("chat", fun() -> bench_chat:run([list_to_integer(A) || A <- Sizes], Loader) end);
 main([Workload | Args]) ->
     Nums = [list_to_integer(lists:flatten(string:replace(A, "_", "", all))) || A <- Args],
+    report(Workload, fun() -> run(Workload, Nums) end).
+
+%% Runs the workload in a fresh driver process (so the shell's own state is not part of any
+%% figure), prints its line and halts.
+report(Workload, Run) ->
     Main = self(),
-    %% The driver is a fresh process, so the shell's own state is not part of any figure.
-    {Pid, Ref} = spawn_monitor(fun() -> Main ! {outcome, run(Workload, Nums)} end),
+    {Pid, Ref} = spawn_monitor(fun() -> Main ! {outcome, Run()} end),
     receive
         {outcome, {Fields, Failures}} ->
             io:put_chars(line(Workload, Fields, Failures)),

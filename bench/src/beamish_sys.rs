@@ -12,7 +12,8 @@ use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
 use beamish_process::{
-    Addr, Caller, Ctx, Exit, GenServer, Message, Node, NodeConfig, Reply, ServerCtx, ServerRef,
+    Addr, Caller, Ctx, Executor, Exit, GenServer, Message, Node, NodeConfig, Reply, ServerCtx,
+    ServerRef,
 };
 use beamish_pubsub::PubSub;
 use beamish_registry::{Keys, Registry};
@@ -35,14 +36,23 @@ const REPORT: u64 = u64::MAX;
 /// (`beamish`) the node runs beamish's own scheduler with as many workers; on a current-thread
 /// one (`beamish-st`) its processes are tasks of that one thread.
 pub(crate) async fn run(w: Workload) -> Outcome {
+    run_on(w, Executor::Auto).await
+}
+
+/// [`run`] with the node's processes on `executor` (`beamish-tokio` runs the chat workload
+/// with `Executor::Tokio`).
+pub(crate) async fn run_on(w: Workload, executor: Executor) -> Outcome {
     // Skynet has up to 1.11M processes alive at once; like the BEAM's `+P 5000000`, raise the
     // limit above the default of 2^20 so that the workload, not the limit, decides.
     let node = Node::new(NodeConfig {
         process_limit: 5_000_000,
+        executor,
         ..NodeConfig::default()
     })
     .expect("inside a tokio runtime");
     match w {
+        // The application's main task binds the listener and starts the processes.
+        Workload::Chat(size) => return crate::chat::beamish::run(&node, size).await,
         Workload::Emit { n } => return emit(&node, n).outcome(),
         // Called from tokio code, not from a process: the driver is the tokio task (or, for
         // maincall, the `block_on` body) that `main` runs this in.
@@ -85,7 +95,10 @@ async fn drive(node: Node, w: Workload) -> Outcome {
             rounds,
         } => registry(node, procs, partitions, rounds).await.outcome(),
         Workload::Emit { n } => emit(node, n).outcome(),
-        Workload::OutCall { .. } | Workload::MainCall { .. } | Workload::Fairness { .. } => {
+        Workload::OutCall { .. }
+        | Workload::MainCall { .. }
+        | Workload::Fairness { .. }
+        | Workload::Chat(_) => {
             unreachable!("run drives these from tokio code")
         }
         Workload::Timers { n } => timers(node, n).await.outcome(),

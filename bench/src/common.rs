@@ -12,6 +12,8 @@ use std::time::Duration;
 
 use tokio::sync::Notify;
 
+use crate::chat::ChatSize;
+
 /// One workload with its sizes, as given on the command line.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub(crate) enum Workload {
@@ -61,6 +63,9 @@ pub(crate) enum Workload {
     /// time after the last is set: bytes per pending timer (resident memory), then fires per
     /// second from that instant until the receiver has them all (issue 14).
     Timers { n: usize },
+    /// A TCP chat server on 127.0.0.1 loaded from another OS process (`crate::chat`): a
+    /// burst (deliveries per second) and a paced phase (latency).
+    Chat(ChatSize),
 }
 
 /// How long after the start of the timers workload its timers are due: long enough for
@@ -137,6 +142,14 @@ impl Workload {
             "maincall" => want(1).map(|()| Workload::MainCall { total: us(0) }),
             "fairness" => want(1).map(|()| Workload::Fairness { hogs: us(0) }),
             "timers" => want(1).map(|()| Workload::Timers { n: us(0) }),
+            "chat" => want(4).map(|()| {
+                Workload::Chat(ChatSize {
+                    clients: us(0),
+                    rooms: us(1),
+                    burst: us(2),
+                    rate: us(3),
+                })
+            }),
             "pubsub" => want(2).map(|()| Workload::PubSub {
                 subs: us(0),
                 msgs: us(1),
@@ -172,13 +185,14 @@ impl Workload {
                 partitions,
                 rounds,
             } => procs > 0 && partitions > 0 && rounds >= procs,
+            Workload::Chat(size) => size.valid(),
         };
         if ok {
             Ok(())
         } else {
             Err(format!(
                 "invalid sizes for {}: counts must be positive, skynet leaves a power of ten, \
-                 call TOTAL >= CALLERS, observe N >= 4",
+                 call TOTAL >= CALLERS, observe N >= 4, chat ROOMS <= CLIENTS",
                 self.name()
             ))
         }
@@ -203,6 +217,7 @@ impl Workload {
             Workload::MainCall { .. } => "maincall",
             Workload::Fairness { .. } => "fairness",
             Workload::Timers { .. } => "timers",
+            Workload::Chat(_) => "chat",
         }
     }
 }
@@ -333,7 +348,8 @@ pub(crate) struct Outcome {
 }
 
 impl Outcome {
-    fn new(workload: &'static str) -> Self {
+    /// An outcome of `workload` with no fields yet.
+    pub(crate) fn new(workload: &'static str) -> Self {
         Outcome {
             workload,
             fields: Vec::new(),
@@ -341,13 +357,14 @@ impl Outcome {
         }
     }
 
-    fn field(mut self, key: &'static str, value: impl Display) -> Self {
+    /// Adds `key=value` to the result line.
+    pub(crate) fn field(mut self, key: &'static str, value: impl Display) -> Self {
         self.fields.push((key, value.to_string()));
         self
     }
 
     /// Records a failed check unless `ok`.
-    fn require(mut self, ok: bool, what: impl FnOnce() -> String) -> Self {
+    pub(crate) fn require(mut self, ok: bool, what: impl FnOnce() -> String) -> Self {
         if !ok {
             self.failures.push(what());
         }

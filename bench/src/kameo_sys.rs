@@ -35,7 +35,8 @@ pub(crate) async fn run(w: Workload) -> Outcome {
         | Workload::Emit { .. }
         | Workload::MainCall { .. }
         | Workload::Fairness { .. }
-        | Workload::Timers { .. } => {
+        | Workload::Timers { .. }
+        | Workload::Chat(_) => {
             unreachable!("main runs only the workloads a system implements")
         }
     }

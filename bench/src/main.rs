@@ -2,7 +2,8 @@
 //! one line `RESULT\t<system>\t<workload>\tkey=value...` ending in `check=ok`, or
 //! `check=FAILED\tdetail=...` (and a non-zero exit) when the workload's own result is wrong.
 //!
-//! Systems: `beamish` (two workers), `beamish-st` (beamish on a current-thread runtime), `tokio` (two workers), `tokio-st` (current-thread runtime), `ractor`, `kameo`,
+//! Systems: `beamish` (two workers), `beamish-tokio` (the same code on `Executor::Tokio`, chat
+//! only), `beamish-st` (beamish on a current-thread runtime), `tokio` (two workers), `tokio-st` (current-thread runtime), `ractor`, `kameo`,
 //! `actix`. Workloads: `spawn N`, `pingpong N`, `ring NODES HOPS`, `skynet [LEAVES]`,
 //! `call CALLERS TOTAL`, `fanout SUBS MSGS`, `suprestart KILLS` (beamish only), `suploop RESTARTS` (beamish only),
 //! `observe N IDLE` (beamish only), `pubsub SUBS MSGS`
@@ -17,6 +18,7 @@
 
 mod actix_sys;
 mod beamish_sys;
+mod chat;
 mod common;
 mod kameo_sys;
 mod ractor_sys;
@@ -30,6 +32,7 @@ use common::{Outcome, Workload};
 /// The systems this binary can run, in the order tables list them.
 const SYSTEMS: &[&str] = &[
     "beamish",
+    "beamish-tokio",
     "beamish-st",
     "ractor",
     "kameo",
@@ -43,7 +46,8 @@ const USAGE: &str = "usage: beamish-bench <system> <workload> [args]\n       \
      workloads: spawn N | pingpong N | ring NODES HOPS | skynet [LEAVES] | \
      call CALLERS TOTAL | fanout SUBS MSGS | suprestart KILLS | suploop RESTARTS | observe N IDLE | \
      pubsub SUBS MSGS | \
-     registry PROCS PARTITIONS ROUNDS | timers N";
+     registry PROCS PARTITIONS ROUNDS | timers N | chat CLIENTS ROOMS BURST RATE\n       \
+     beamish-bench chatload PORT CLIENTS ROOMS BURST RATE   (the chat workload's load generator)";
 
 /// The exit status of a run whose system does not implement the workload.
 const NOT_IMPLEMENTED: i32 = 3;
@@ -53,6 +57,13 @@ const NOT_IMPLEMENTED: i32 = 3;
 /// restarts of a server a caller could wait for).
 fn implements(system: &str, w: Workload) -> bool {
     match w {
+        // beamish on `Executor::Tokio` is a variant of this workload only: on the others the
+        // README's figures for tokio and beamish-st tell the story.
+        Workload::Chat(_) => matches!(
+            system,
+            "beamish" | "beamish-tokio" | "beamish-st" | "tokio" | "tokio-st"
+        ),
+        _ if system == "beamish-tokio" => false,
         Workload::SupRestart { .. }
         | Workload::SupLoop { .. }
         | Workload::Observe { .. }
@@ -70,6 +81,7 @@ fn implements(system: &str, w: Workload) -> bool {
 fn main() -> ExitCode {
     let args: Vec<String> = std::env::args().skip(1).collect();
     match args.as_slice() {
+        [cmd, rest @ ..] if cmd == "chatload" => std::process::exit(chat::load::main(rest)),
         [cmd] if cmd == "systems" => {
             println!("{}", SYSTEMS.join(" "));
             ExitCode::SUCCESS
@@ -109,6 +121,8 @@ fn run(system: &str, w: Workload) -> i32 {
         }
         "tokio" if matches!(w, Workload::MainCall { .. }) => two_workers_main(tokio_sys::run(w)),
         "beamish" => two_workers(beamish_sys::run(w)),
+        // The same beamish code with its processes as tasks of the same two-worker runtime.
+        "beamish-tokio" => two_workers(beamish_sys::run_on(w, beamish_process::Executor::Tokio)),
         // The same beamish code on one scheduler thread, as actix runs by default: what
         // beamish costs without cross-thread wake-ups.
         "beamish-st" => current_thread(beamish_sys::run(w)),

@@ -30,6 +30,7 @@ pub(crate) async fn run(w: Workload) -> Outcome {
         Workload::MainCall { total } => maincall(total).await.outcome_as("maincall"),
         Workload::Fairness { hogs } => fairness(hogs).await.outcome(),
         Workload::Timers { n } => timers(n).await.outcome(),
+        Workload::Chat(size) => crate::chat::tokio::run(size).await,
         Workload::SupRestart { .. }
         | Workload::SupLoop { .. }
         | Workload::Observe { .. }

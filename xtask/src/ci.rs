@@ -47,8 +47,9 @@ const USAGE: &str = "\
 usage: cargo xtask ci [--full]
 
 Runs, in order, stopping at the first failure: cargo fmt --check, clippy -D warnings, tests
-(nextest if installed, else cargo test), doc tests, cargo doc -D warnings, dependency rules,
-the terminal observer under tmux against the demo's live node.
+(nextest if installed, else cargo test), doc tests, cargo doc -D warnings, the benchmark
+harness's clippy and unit tests (bench/), dependency rules, the terminal observer under tmux
+against the demo's live node.
   --full   also run the loom models of beamish-mailbox (mailbox/tests/loom.rs, release mode)";
 
 /// One CI step: a name for the summary, the command as shown to the user, and the work.
@@ -119,6 +120,25 @@ fn steps(full: bool) -> Vec<Step> {
         cmd::append_flags(rustdocflags.as_deref(), "-D warnings"),
     );
     steps.push(Step::command("docs", doc));
+
+    // The benchmark harness is a workspace of its own (it pulls in the peers); CI builds it,
+    // lints it and runs its unit tests, so that `cargo xtask bench` cannot rot unseen.
+    steps.push(Step::command(
+        "bench",
+        cmd::cargo([
+            "clippy",
+            "--manifest-path",
+            "bench/Cargo.toml",
+            "--all-targets",
+            "--",
+            "-D",
+            "warnings",
+        ]),
+    ));
+    steps.push(Step::command(
+        "bench-tests",
+        cmd::cargo(["test", "--manifest-path", "bench/Cargo.toml"]),
+    ));
 
     steps.push(Step {
         name: "deps",

@@ -32,14 +32,16 @@ usage: cargo xtask bench [--quick] [--only WORKLOAD[,...]] [--systems SYSTEM[,..
 
   --quick      smaller sizes and 3 rounds (about two minutes)
   --only       workloads: spawn, pingpong, ring, skynet, call, fanout, suprestart, suploop,
-               observe, pubsub, registry, emit, outcall, maincall, fairness, timers (suprestart,
+               observe, pubsub, registry, emit, outcall, maincall, fairness, timers, chat (suprestart,
                suploop: beamish and BEAM only; pubsub: beamish, BEAM and ractor; registry,
                observe, emit (telemetry with no handler): beamish only; outcall (calls from
                tokio tasks): all but the BEAM; maincall (from the block_on body): beamish and
                tokio; fairness (a 1 ms ticker beside CPU hogs) and timers: beamish, BEAM and
-               tokio)
-  --systems    beamish, beamish-st (on one scheduler thread), beam, ractor, kameo, actix, tokio,
-               tokio-st (default: all available)
+               tokio; chat (a TCP chat server loaded from another process): beamish,
+               beamish-tokio, beamish-st, BEAM, tokio, tokio-st)
+  --systems    beamish, beamish-tokio (beamish on Executor::Tokio, chat only), beamish-st (on
+               one scheduler thread), beam, ractor, kameo, actix, tokio, tokio-st (default: all
+               available)
   --rounds     rounds of interleaved runs (default 5, --quick 3)
   --timeout    seconds before one run is killed (default 300, --quick 120)
   --readme     also rewrite the section of README.md between <!-- bench:begin --> and
@@ -434,6 +436,10 @@ fn command_for(system: &str, case: &Case, bin: &Path, beam: &Beam) -> (PathBuf, 
             args.extend(["-pa".to_owned(), ebin.display().to_string()]);
             args.extend(["-run", "beamish_bench", "main", case.workload].map(str::to_owned));
             args.extend(case.arg_strings());
+            if case.workload == "chat" {
+                // The BEAM's chat server runs the Rust loader (`beamish-bench chatload`).
+                args.push(bin.display().to_string());
+            }
             (erl.clone(), args)
         }
         _ => {
@@ -520,6 +526,15 @@ mod tests {
         assert_eq!(
             a.join(" "),
             "-noshell +P 5000000 -pa /r/target/bench/erl -run beamish_bench main spawn 1000000"
+        );
+        let chat = Case {
+            workload: "chat",
+            args: vec![100, 10, 5, 200],
+        };
+        let (_, a) = command_for("beam", &chat, Path::new("/b"), &beam);
+        assert_eq!(
+            a.join(" "),
+            "-noshell -pa /r/target/bench/erl -run beamish_bench main chat 100 10 5 200 /b"
         );
         let (p, a) = command_for("tokio-st", &spawn_1m, Path::new("/b"), &beam);
         assert_eq!(

@@ -5,6 +5,7 @@
 /// whenever it is built in.
 pub(crate) const SYSTEM_ORDER: &[&str] = &[
     "beamish",
+    "beamish-tokio",
     "beamish-st",
     "beam",
     "ractor",
@@ -80,6 +81,11 @@ const TIMERS: &[Metric] = &[
     m("bytes_per_timer", "bytes/timer", false),
     m("set_ns_per", "ns/timer set", false),
 ];
+const CHAT: &[Metric] = &[
+    m("deliveries_per_s", "deliveries/s burst", true),
+    m("p50_us", "us p50 paced", false),
+    m("p99_us", "us p99 paced", false),
+];
 const SUPLOOP: &[Metric] = &[m("restarts_per_s", "restarts/s", true)];
 const OBSERVE: &[Metric] = &[
     m("observed_ns_per_rt", "ns/round trip observed", false),
@@ -110,6 +116,7 @@ pub(crate) fn metrics(workload: &str) -> &'static [Metric] {
         "maincall" => MAINCALL,
         "fairness" => FAIRNESS,
         "timers" => TIMERS,
+        "chat" => CHAT,
         _ => &[],
     }
 }
@@ -132,6 +139,7 @@ pub(crate) const WORKLOADS: &[&str] = &[
     "maincall",
     "fairness",
     "timers",
+    "chat",
 ];
 
 /// Whether `system` implements `workload`. The actor workloads run everywhere; suprestart
@@ -141,6 +149,15 @@ pub(crate) const WORKLOADS: &[&str] = &[
 /// no result line).
 pub(crate) fn implements(workload: &str, system: &str) -> bool {
     match workload {
+        // A TCP server loaded from another process; beamish also on `Executor::Tokio`
+        // (`beamish-tokio`, this workload only), to compare its scheduler with tokio's where
+        // the wake-ups come from tokio's I/O driver. The actor peers have no PubSub; the BEAM
+        // uses gen_tcp and pg.
+        "chat" => matches!(
+            system,
+            "beamish" | "beamish-tokio" | "beamish-st" | "beam" | "tokio" | "tokio-st"
+        ),
+        _ if system == "beamish-tokio" => false,
         "suprestart" | "suploop" => matches!(system, "beamish" | "beamish-st" | "beam"),
         "pubsub" => matches!(system, "beamish" | "beamish-st" | "beam" | "ractor"),
         "registry" | "observe" | "emit" => matches!(system, "beamish" | "beamish-st"),
@@ -195,6 +212,9 @@ impl Case {
             ("maincall", [total]) => format!("call from the main body {}", si(*total)),
             ("fairness", [hogs]) => format!("fairness, {hogs} hogs on 2 workers"),
             ("timers", [n]) => format!("timers {} pending", si(*n)),
+            ("chat", [clients, rooms, ..]) => {
+                format!("chat {} clients {rooms} rooms", si(*clients))
+            }
             (w, _) => format!("{w} {}", self.arg_strings().join(" ")),
         }
     }
@@ -257,6 +277,12 @@ pub(crate) fn full_cases() -> Vec<Case> {
         Case::new("fairness", &[4]),
         // A million pending timers, all due at once (issue 14).
         Case::new("timers", &[1_000_000]),
+        // A TCP chat server loaded from another process (issue 14): CLIENTS ROOMS BURST RATE,
+        // each client sending BURST messages at once, then RATE messages/s for 2 s in all.
+        // The paced rates keep about 20k deliveries/s, well below every system's burst rate,
+        // so that latency is not queueing.
+        Case::new("chat", &[100, 10, 500, 2_000]),
+        Case::new("chat", &[2_000, 20, 10, 200]),
     ]
 }
 
@@ -288,6 +314,8 @@ pub(crate) fn quick_cases() -> Vec<Case> {
         Case::new("fairness", &[2]),
         Case::new("fairness", &[4]),
         Case::new("timers", &[1_000_000]),
+        Case::new("chat", &[100, 10, 200, 2_000]),
+        Case::new("chat", &[2_000, 20, 5, 200]),
     ]
 }
 
@@ -332,6 +360,8 @@ mod tests {
                 "fairness, 2 hogs on 2 workers",
                 "fairness, 4 hogs on 2 workers",
                 "timers 1M pending",
+                "chat 100 clients 10 rooms",
+                "chat 2k clients 20 rooms",
             ]
         );
     }
@@ -359,7 +389,7 @@ mod tests {
     #[test]
     fn only_some_systems_implement_the_library_workloads() {
         for s in SYSTEM_ORDER {
-            assert!(implements("ring", s));
+            assert_eq!(implements("ring", s), *s != "beamish-tokio", "{s}");
             let beamish = ["beamish", "beamish-st"].contains(s);
             assert_eq!(implements("registry", s), beamish, "{s}");
             assert_eq!(implements("observe", s), beamish, "{s}");
@@ -371,6 +401,29 @@ mod tests {
                 "{s}"
             );
         }
+    }
+
+    #[test]
+    fn beamish_tokio_runs_only_chat() {
+        for w in WORKLOADS {
+            assert_eq!(implements(w, "beamish-tokio"), *w == "chat", "{w}");
+        }
+        let chat: Vec<&str> = SYSTEM_ORDER
+            .iter()
+            .copied()
+            .filter(|s| implements("chat", s))
+            .collect();
+        assert_eq!(
+            chat,
+            [
+                "beamish",
+                "beamish-tokio",
+                "beamish-st",
+                "beam",
+                "tokio",
+                "tokio-st"
+            ]
+        );
     }
 
     #[test]

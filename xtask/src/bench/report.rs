@@ -246,25 +246,33 @@ impl Report {
     /// The summary table: one row per (case, metric), one column per system, each cell the
     /// median and its ratio to the reference. This is what the README shows.
     pub(crate) fn markdown_summary(&self) -> String {
+        let systems = self.summary_systems();
         let mut header = vec!["workload".to_owned()];
-        header.extend(
-            self.systems
-                .iter()
-                .map(|s| plan::display_name(s).to_owned()),
-        );
+        header.extend(systems.iter().map(|s| plan::display_name(s).to_owned()));
         let mut rows = Vec::new();
         for (ci, case) in self.cases.iter().enumerate() {
             for (mi, metric) in plan::metrics(case.workload).iter().enumerate() {
                 let mut row = vec![format!("{}, {}", case.label(), metric.unit)];
-                for s in &self.systems {
+                for s in &systems {
                     row.push(self.summary_cell(ci, s, mi));
                 }
                 rows.push(row);
             }
         }
         let mut align = vec![false];
-        align.extend(self.systems.iter().map(|_| true));
+        align.extend(systems.iter().map(|_| true));
         markdown_table(&header, &rows, &align)
+    }
+
+    /// The summary's columns: the systems that implement at least one of the cases, so that a
+    /// variant run for one workload only (`beamish-tokio`) adds no column of dashes to a run
+    /// without that workload.
+    fn summary_systems(&self) -> Vec<&str> {
+        self.systems
+            .iter()
+            .map(String::as_str)
+            .filter(|s| self.cases.iter().any(|c| plan::implements(c.workload, s)))
+            .collect()
     }
 
     fn summary_cell(&self, case: usize, system: &str, m: usize) -> String {
@@ -672,6 +680,21 @@ ring 10 x 100: msgs/s (higher is better), medians of 3 rounds
             "| workload | BEAM | tokio | tokio-st |\n\
              |---|---:|---:|---:|\n\
              | ring 10 x 100, msgs/s | not installed | 2.50M (0.50x) (1 failed) | 5.00M (1.00x) |\n"
+        );
+    }
+
+    #[test]
+    fn summary_leaves_out_systems_with_no_case() {
+        let mut r = report();
+        r.systems.insert(0, "beamish-tokio".into());
+        assert!(!r.markdown_summary().contains("beamish-tokio"));
+        r.cases.push(Case {
+            workload: "chat",
+            args: vec![100, 10, 1, 1],
+        });
+        assert!(
+            r.markdown_summary()
+                .starts_with("| workload | beamish-tokio | BEAM | tokio | tokio-st |\n")
         );
     }
 
