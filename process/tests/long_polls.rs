@@ -90,6 +90,13 @@ async fn worst_gap_beside(node: &Node, hogs: usize) -> Duration {
         let hog = node
             .spawn(move |_: Ctx<()>| async move {
                 started.fetch_add(1, Ordering::AcqRel);
+                // Every hog holds its thread at once (bounded, should one never start):
+                // two hogs run one after the other on one worker would leave the other
+                // worker to the ticker, and the control below would prove nothing.
+                let t0 = std::time::Instant::now();
+                while started.load(Ordering::Acquire) < hogs && t0.elapsed() < HOG_POLL * 10 {
+                    std::hint::spin_loop();
+                }
                 compute_for(HOG_POLL);
             })
             .unwrap();
