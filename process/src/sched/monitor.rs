@@ -11,8 +11,8 @@
 //!   marks the worker stuck (and the worker reports the poll with the `on_long_poll` hook,
 //!   `beamish.process.long_poll`, when it returns).
 //! - While fewer than half the node's own number of workers (at least one) are running
-//!   processes (stuck ones not counted) and work waits (in the injection queue or a worker's queue), the monitor
-//!   wakes a spare relief worker, or starts a thread for one, up to the node's cap. A relief
+//!   processes (stuck ones not counted) and work waits (in the injection queue or a
+//!   worker's queue), the monitor wakes a spare relief worker, or starts a thread for one, up to the node's cap. A relief
 //!   worker is an ordinary worker: it takes the injected work and steals from the stuck
 //!   worker's queue.
 //! - A worker back from a long poll finds itself one too many and retires: it hands what it
@@ -138,9 +138,9 @@ fn look(shared: &Arc<Shared>, seen: &mut Vec<Seen>, now: Instant) -> bool {
 /// How many workers must stay free of long polls (running the queues) before the monitor
 /// starts relief workers: half the node's own, at least one. Not all of them: while free
 /// workers serve the waiting work, one more thread only makes more threads than cores
-/// compete (fan-out 10k x 100 from a driver process that sends in one long poll, 2 cores:
-/// 10.5M against 21.9M deliveries/s, the relief worker stealing from the one that was not
-/// stuck).
+/// compete (fan-out 10k x 100 from a driver process that sends in one long poll, 2 cores,
+/// 4 rounds: median 10.1M deliveries/s with relief beside the free worker, 22.8M without;
+/// see docs/perf-notes.md).
 fn min_free(core: usize) -> usize {
     core.div_ceil(2)
 }
