@@ -110,7 +110,7 @@ impl From<Arc<String>> for Conn {
 async fn connection(mut ctx: Ctx<Conn>, socket: TcpStream, chat: Chat) -> Result<(), Exit> {
     let (read, mut write) = socket.into_split();
     let me = ctx.addr();
-    ctx.spawn_link(move |_: Ctx<()>| async move {
+    ctx.build().link().spawn(move |_: Ctx<()>| async move {
         let mut lines = BufReader::new(read).lines();
         while let Ok(Some(line)) = lines.next_line().await {
             if me.send(Conn::Line(line)).is_err() {

@@ -90,8 +90,8 @@
 //!     let (report, reported) = tokio::sync::oneshot::channel();
 //!     let guard = node.spawn(|mut ctx: Ctx<()>| async move {
 //!         ctx.trap_exit(true);
-//!         let worker = ctx.spawn_link(|mut ctx: Ctx<()>| async move {
-//!             let crasher = ctx.spawn_link(|mut ctx: Ctx<&'static str>| async move {
+//!         let worker = ctx.build().link().spawn(|mut ctx: Ctx<()>| async move {
+//!             let crasher = ctx.build().link().spawn(|mut ctx: Ctx<&'static str>| async move {
 //!                 if let Message::Msg(m) = ctx.recv().await {
 //!                     panic!("{m}");
 //!                 }

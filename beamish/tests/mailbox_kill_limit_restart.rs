@@ -24,7 +24,7 @@ async fn r_mbx_2_a_child_past_its_kill_limit_is_killed_and_restarted() {
                 ..SpawnOpts::default()
             };
             // A process that never reads its mailbox.
-            let addr = linker.spawn_link_with(opts, |_: Ctx<u32>| async move {
+            let addr = linker.build().opts(opts).spawn(|_: Ctx<u32>| async move {
                 std::future::pending::<()>().await;
             })?;
             let _ = started_tx.send(addr.clone());

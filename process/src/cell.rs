@@ -78,7 +78,7 @@ pub(crate) type FastHash = std::hash::BuildHasherDefault<ahash::AHasher>;
 /// `process_info(Pid, current_function)` and observer's "behaviour" column show (issue 5).
 /// Set at spawn: a plain spawn is a `Process`, `Node::start` a `GenServer`, `Task::spawn` and
 /// `async_stream` elements a `Task`, supervisors (static and dynamic) a `Supervisor`, and
-/// other behaviours choose theirs with `spawn_kind`.
+/// other behaviours choose theirs with [`SpawnBuilder::kind`](crate::SpawnBuilder::kind).
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
 #[non_exhaustive]
 pub enum Kind {

@@ -10,12 +10,12 @@ use std::time::Duration;
 use beamish_mailbox::Inbox;
 
 use crate::addr::Addr;
-use crate::cell::{Cell, Kind};
+use crate::cell::Cell;
 use crate::error::{LinkError, SpawnError};
 use crate::exit::{Exit, IntoExit};
 use crate::node::Node;
 use crate::pid::{Pid, Ref};
-use crate::process::{SpawnOpts, send_exit, signal_self};
+use crate::process::{send_exit, signal_self};
 use crate::signal::{Message, Signal, Watcher};
 
 /// A process's own view of itself: its mailbox, links, monitors and exit flags. Handed to the
@@ -355,8 +355,9 @@ impl<M: Send + 'static> Ctx<M> {
         &self.cell.core
     }
 
-    /// Spawns a process, unlinked. Same as `ctx.build().spawn(body)` (see
-    /// [`SpawnBuilder`](crate::SpawnBuilder)).
+    /// Spawns a process, unlinked, with default options: the shorthand for
+    /// `ctx.build().spawn(body)`. Linking, monitoring, a kind, a capacity, a name or trapped
+    /// exits are asked for through [`Ctx::build`] (see [`SpawnBuilder`](crate::SpawnBuilder)).
     pub fn spawn<N, F, Fut>(&self, body: F) -> Result<Addr<N>, SpawnError>
     where
         N: Send + 'static,
@@ -365,69 +366,6 @@ impl<M: Send + 'static> Ctx<M> {
         Fut::Output: IntoExit,
     {
         self.build().spawn(body)
-    }
-
-    /// Spawns a process linked to this one; the link exists before the new process runs, so
-    /// neither can die unnoticed (R-LNK-1, `spawn_link`). Same as
-    /// `ctx.build().link().spawn(body)`.
-    pub fn spawn_link<N, F, Fut>(&self, body: F) -> Result<Addr<N>, SpawnError>
-    where
-        N: Send + 'static,
-        F: FnOnce(Ctx<N>) -> Fut + Send + 'static,
-        Fut: Future + Send + 'static,
-        Fut::Output: IntoExit,
-    {
-        self.build().link().spawn(body)
-    }
-
-    /// Spawns a process with options, linked to this one if `link`. Same as
-    /// `ctx.build().opts(opts)`, with `.link()` if `link`, `.spawn(body)`.
-    pub fn spawn_with<N, F, Fut>(
-        &self,
-        opts: SpawnOpts,
-        link: bool,
-        body: F,
-    ) -> Result<Addr<N>, SpawnError>
-    where
-        N: Send + 'static,
-        F: FnOnce(Ctx<N>) -> Fut + Send + 'static,
-        Fut: Future + Send + 'static,
-        Fut::Output: IntoExit,
-    {
-        self.spawn_kind(Kind::Process, opts, link, body)
-    }
-
-    /// Spawns a process of the given [`Kind`] with options, linked to this one if `link`.
-    /// The kind is what introspection shows ([`ProcessInfo::kind`](crate::ProcessInfo)); a
-    /// behaviour built on plain processes (a supervisor, say) uses it to be seen as what it
-    /// is. Same as `ctx.build().kind(kind).opts(opts)`, with `.link()` if `link`.
-    pub fn spawn_kind<N, F, Fut>(
-        &self,
-        kind: Kind,
-        opts: SpawnOpts,
-        link: bool,
-        body: F,
-    ) -> Result<Addr<N>, SpawnError>
-    where
-        N: Send + 'static,
-        F: FnOnce(Ctx<N>) -> Fut + Send + 'static,
-        Fut: Future + Send + 'static,
-        Fut::Output: IntoExit,
-    {
-        let builder = self.build().kind(kind).opts(opts);
-        if link { builder.link() } else { builder }.spawn(body)
-    }
-
-    /// Spawns a process and monitors it (`spawn_monitor`). Same as
-    /// `ctx.build().monitor().spawn(body)`.
-    pub fn spawn_monitor<N, F, Fut>(&self, body: F) -> Result<(Addr<N>, Ref), SpawnError>
-    where
-        N: Send + 'static,
-        F: FnOnce(Ctx<N>) -> Fut + Send + 'static,
-        Fut: Future + Send + 'static,
-        Fut::Output: IntoExit,
-    {
-        self.build().monitor().spawn(body)
     }
 
     /// Registers this process under `name` (see [`Node::register`]).

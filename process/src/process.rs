@@ -427,7 +427,9 @@ pub(crate) fn signal_self(cell: &dyn AnyCell, sig: Signal) {
 
 impl Node {
     /// Spawns a process running `body`, from outside any process: unlinked, with default
-    /// options (`node.build().spawn(body)`, see [`SpawnBuilder`](crate::SpawnBuilder)).
+    /// options: the shorthand for `node.build().spawn(body)`. A monitor, a kind, a capacity, a
+    /// name or trapped exits are asked for through [`Node::build`] (see
+    /// [`SpawnBuilder`](crate::SpawnBuilder)).
     /// The body gets the process's [`Ctx`]; whatever it returns is the exit reason (`()` is
     /// [`Exit::Normal`]).
     ///
@@ -445,56 +447,5 @@ impl Node {
         Fut::Output: IntoExit,
     {
         self.build().spawn(body)
-    }
-
-    /// Spawns a process and monitors it from outside any process (`spawn_monitor`): the
-    /// returned future resolves to the process's exit reason. Same as
-    /// `node.build().monitor().spawn(body)`.
-    pub fn spawn_monitor<M, F, Fut>(
-        &self,
-        body: F,
-    ) -> Result<
-        (
-            Addr<M>,
-            impl Future<Output = Exit> + Send + 'static + use<M, F, Fut>,
-        ),
-        SpawnError,
-    >
-    where
-        M: Send + 'static,
-        F: FnOnce(Ctx<M>) -> Fut + Send + 'static,
-        Fut: Future + Send + 'static,
-        Fut::Output: IntoExit,
-    {
-        self.build().monitor().spawn(body)
-    }
-
-    /// Spawns a process of the given [`Kind`] with options, from outside any process. Same
-    /// as `node.build().kind(kind).opts(opts).spawn(body)`.
-    pub fn spawn_kind<M, F, Fut>(
-        &self,
-        kind: Kind,
-        opts: SpawnOpts,
-        body: F,
-    ) -> Result<Addr<M>, SpawnError>
-    where
-        M: Send + 'static,
-        F: FnOnce(Ctx<M>) -> Fut + Send + 'static,
-        Fut: Future + Send + 'static,
-        Fut::Output: IntoExit,
-    {
-        self.build().kind(kind).opts(opts).spawn(body)
-    }
-
-    /// Spawns a process with options, from outside any process. Same as
-    /// `node.build().opts(opts).spawn(body)`.
-    pub fn spawn_with<M, F, Fut>(&self, opts: SpawnOpts, body: F) -> Result<Addr<M>, SpawnError>
-    where
-        M: Send + 'static,
-        F: FnOnce(Ctx<M>) -> Fut + Send + 'static,
-        Fut: Future + Send + 'static,
-        Fut::Output: IntoExit,
-    {
-        self.build().opts(opts).spawn(body)
     }
 }

@@ -65,7 +65,9 @@ async fn r_mbx_2_send_to_a_full_bounded_mailbox() {
     let (go_tx, go) = oneshot::channel::<()>();
     let (took_tx, took) = oneshot::channel();
     let a = node
-        .spawn_with(bounded(2), move |mut ctx: Ctx<String>| async move {
+        .build()
+        .opts(bounded(2))
+        .spawn(move |mut ctx: Ctx<String>| async move {
             let _ = go.await;
             let first = recv(&mut ctx).await;
             let _ = took_tx.send(first);
@@ -96,7 +98,9 @@ async fn r_mbx_2_send_wait_waits_for_room() {
     let node = node();
     let (tx, rx) = oneshot::channel();
     let a = node
-        .spawn_with(bounded(1), move |mut ctx: Ctx<u32>| async move {
+        .build()
+        .opts(bounded(1))
+        .spawn(move |mut ctx: Ctx<u32>| async move {
             let mut got = Vec::new();
             for _ in 0..3 {
                 got.push(recv(&mut ctx).await);
@@ -171,7 +175,9 @@ async fn r_exit_1_exit_signals_pass_a_full_mailbox() {
     let (go_tx, go) = oneshot::channel::<()>();
     let (tx, rx) = oneshot::channel();
     let a = node
-        .spawn_with(opts, move |mut ctx: Ctx<&'static str>| async move {
+        .build()
+        .opts(opts)
+        .spawn(move |mut ctx: Ctx<&'static str>| async move {
             let _ = go.await;
             let _ = tx.send([recv(&mut ctx).await, recv(&mut ctx).await]);
         })

@@ -95,7 +95,9 @@ async fn r_exit_1_a_trapped_exit_carries_the_users_error() {
     let (tx, rx) = tokio::sync::oneshot::channel();
     node.spawn(move |mut ctx: Ctx<()>| async move {
         ctx.trap_exit(true);
-        ctx.spawn_link(|_: Ctx<()>| async move { load_config() })
+        ctx.build()
+            .link()
+            .spawn(|_: Ctx<()>| async move { load_config() })
             .unwrap();
         let _ = tx.send(ctx.recv().await);
     })

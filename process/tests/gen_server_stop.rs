@@ -61,9 +61,9 @@ async fn stop_handles_queued_messages_runs_terminate_and_exits_with_the_reason()
 async fn node_spawn_monitor_reports_the_real_reason_of_a_process_that_ends_at_once() {
     let node = Node::start_default().unwrap();
     let (_addr, down) = node
-        .spawn_monitor(|_ctx: beamish_process::Ctx<()>| async {
-            Err::<(), _>(Exit::error("at once"))
-        })
+        .build()
+        .monitor()
+        .spawn(|_ctx: beamish_process::Ctx<()>| async { Err::<(), _>(Exit::error("at once")) })
         .unwrap();
     assert_eq!(down.await, Exit::error("at once"));
 }

@@ -217,7 +217,9 @@ async fn an_ended_process_is_gone_from_the_table_when_its_down_arrives() {
     let node = beamish_process::Node::start_default().unwrap();
     for _ in 0..100 {
         let (addr, down) = node
-            .spawn_monitor(|_ctx: beamish_process::Ctx<()>| async {})
+            .build()
+            .monitor()
+            .spawn(|_ctx: beamish_process::Ctx<()>| async {})
             .unwrap();
         assert_eq!(down.await, beamish_process::Exit::Normal);
         assert!(node.process_info(addr.pid()).is_none());
@@ -225,32 +227,28 @@ async fn an_ended_process_is_gone_from_the_table_when_its_down_arrives() {
     }
 }
 
-/// A behaviour built on plain processes spawns with its own kind (`spawn_kind`), from a node or
-/// from a process, and introspection shows it.
+/// A behaviour built on plain processes spawns with its own kind (`SpawnBuilder::kind`), from a
+/// node or from a process, and introspection shows it.
 #[tokio::test(start_paused = true)]
 async fn spawn_kind_sets_the_kind_introspection_shows() {
     let node = node();
     let top = node
-        .spawn_kind(
-            Kind::Supervisor,
-            Default::default(),
-            |mut ctx: Ctx<()>| async move {
-                let child = ctx
-                    .spawn_kind(
-                        Kind::Other,
-                        Default::default(),
-                        true,
-                        |mut c: Ctx<()>| async move {
-                            recv(&mut c).await;
-                        },
-                    )
-                    .unwrap();
-                assert_eq!(ctx.links(), vec![child.pid()]);
-                let info = ctx.node().process_info(child.pid()).unwrap();
-                assert_eq!(info.kind, Kind::Other);
-                recv(&mut ctx).await;
-            },
-        )
+        .build()
+        .kind(Kind::Supervisor)
+        .spawn(|mut ctx: Ctx<()>| async move {
+            let child = ctx
+                .build()
+                .kind(Kind::Other)
+                .link()
+                .spawn(|mut c: Ctx<()>| async move {
+                    recv(&mut c).await;
+                })
+                .unwrap();
+            assert_eq!(ctx.links(), vec![child.pid()]);
+            let info = ctx.node().process_info(child.pid()).unwrap();
+            assert_eq!(info.kind, Kind::Other);
+            recv(&mut ctx).await;
+        })
         .unwrap();
     assert_eq!(node.process_info(top.pid()).unwrap().kind, Kind::Supervisor);
     top.send(()).unwrap();

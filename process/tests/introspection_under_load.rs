@@ -96,7 +96,9 @@ async fn reading_while_processes_churn_stays_consistent() {
         node.spawn(move |mut ctx: Ctx<u64>| async move {
             for i in 0..CHILDREN {
                 let (child, _) = ctx
-                    .spawn_monitor(|mut c: Ctx<u64>| async move {
+                    .build()
+                    .monitor()
+                    .spawn(|mut c: Ctx<u64>| async move {
                         let _ = c.recv().await;
                     })
                     .unwrap();

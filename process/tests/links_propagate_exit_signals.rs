@@ -200,7 +200,9 @@ async fn r_lnk_1_spawn_link_is_atomic() {
         node.spawn(move |mut ctx: Ctx<()>| async move {
             ctx.trap_exit(true);
             let child = ctx
-                .spawn_link(move |_: Ctx<()>| async move { Exit::error(format!("child {i}")) })
+                .build()
+                .link()
+                .spawn(move |_: Ctx<()>| async move { Exit::error(format!("child {i}")) })
                 .unwrap();
             let _ = tx.send((child.pid(), recv(&mut ctx).await));
         })
@@ -225,7 +227,9 @@ async fn r_lnk_1_spawn_link_parent_dying_at_once_takes_the_child() {
         let (tx, rx) = oneshot::channel();
         node.spawn(move |ctx: Ctx<()>| async move {
             let child = ctx
-                .spawn_link(|_: Ctx<()>| std::future::pending::<()>())
+                .build()
+                .link()
+                .spawn(|_: Ctx<()>| std::future::pending::<()>())
                 .unwrap();
             // Watch the child before dying, so that its end is seen with its reason.
             let _ = tx.send(ctx.node().monitor(child.pid()));
@@ -391,7 +395,9 @@ async fn r_lnk_1_spawn_link_links_both_sides_before_returning() {
     let (tx, rx) = oneshot::channel();
     node.spawn(move |ctx: Ctx<()>| async move {
         let child = ctx
-            .spawn_link(|_: Ctx<()>| std::future::pending::<()>())
+            .build()
+            .link()
+            .spawn(|_: Ctx<()>| std::future::pending::<()>())
             .unwrap();
         let info = ctx.node().process_info(child.pid()).unwrap();
         let _ = tx.send((ctx.pid(), ctx.links(), child.pid(), info.links, info.status));

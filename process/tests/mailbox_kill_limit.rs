@@ -26,9 +26,13 @@ async fn r_mbx_2_passing_the_kill_limit_kills_with_killed() {
     let (heard_tx, heard) = oneshot::channel();
     node.spawn(move |mut ctx: Ctx<()>| async move {
         ctx.trap_exit(true);
-        let victim = ctx.spawn_with(kill_above(3), true, |_: Ctx<u32>| async move {
-            std::future::pending::<()>().await;
-        })?;
+        let victim = ctx
+            .build()
+            .link()
+            .opts(kill_above(3))
+            .spawn(|_: Ctx<u32>| async move {
+                std::future::pending::<()>().await;
+            })?;
         let _ = victim_tx.send(victim);
         let _ = heard_tx.send(recv(&mut ctx).await);
         Ok::<(), Exit>(())
@@ -67,7 +71,9 @@ async fn r_mbx_2_a_trapping_process_is_killed_too() {
         ..kill_above(1)
     };
     let victim = node
-        .spawn_with(opts, |_: Ctx<u32>| async move {
+        .build()
+        .opts(opts)
+        .spawn(|_: Ctx<u32>| async move {
             std::future::pending::<()>().await;
         })
         .unwrap();
@@ -84,7 +90,9 @@ async fn a_process_that_keeps_up_is_not_killed() {
     let node = node();
     let (done_tx, done) = oneshot::channel();
     let worker = node
-        .spawn_with(kill_above(2), move |mut ctx: Ctx<u32>| async move {
+        .build()
+        .opts(kill_above(2))
+        .spawn(move |mut ctx: Ctx<u32>| async move {
             let mut sum = 0;
             while let Got::Msg(n) = recv(&mut ctx).await {
                 sum += n;

@@ -4,7 +4,7 @@
 
 mod common;
 
-use beamish_process::{Addr, Ctx, Exit, SpawnOpts};
+use beamish_process::{Addr, Ctx, Exit};
 use common::{Got, Probe, node, recv, within};
 use tokio::sync::oneshot;
 
@@ -82,15 +82,14 @@ async fn r_ord_1_messages_before_down_and_exit() {
     for round in 0..20 {
         let (tx, rx) = oneshot::channel();
         // The receiver traps exits, links to the sender and monitors it.
-        node.spawn_with(
-            SpawnOpts {
-                trap_exit: true,
-                ..SpawnOpts::default()
-            },
-            move |mut ctx: Ctx<u32>| async move {
+        node.build()
+            .trap_exit(true)
+            .spawn(move |mut ctx: Ctx<u32>| async move {
                 let me = ctx.addr();
                 let sender = ctx
-                    .spawn_link(move |_: Ctx<()>| async move {
+                    .build()
+                    .link()
+                    .spawn(move |_: Ctx<()>| async move {
                         for n in 0..N {
                             me.send(n).unwrap();
                         }
@@ -108,9 +107,8 @@ async fn r_ord_1_messages_before_down_and_exit() {
                     got.push(m);
                 }
                 let _ = tx.send(got);
-            },
-        )
-        .unwrap();
+            })
+            .unwrap();
         let got = within("the receiver's report", rx).await.unwrap();
         let msgs: Vec<u32> = got
             .iter()

@@ -172,7 +172,9 @@ async fn r_mon_1_spawn_monitor_is_atomic() {
         let (tx, rx) = oneshot::channel();
         node.spawn(move |mut ctx: Ctx<()>| async move {
             let (child, mref) = ctx
-                .spawn_monitor(move |_: Ctx<()>| async move { Exit::error(format!("child {i}")) })
+                .build()
+                .monitor()
+                .spawn(move |_: Ctx<()>| async move { Exit::error(format!("child {i}")) })
                 .unwrap();
             let _ = tx.send((child.pid(), mref, recv(&mut ctx).await));
         })
@@ -309,7 +311,9 @@ async fn r_mon_1_spawn_monitor_monitors_before_returning() {
     let (tx, rx) = oneshot::channel();
     node.spawn(move |ctx: Ctx<()>| async move {
         let (child, _) = ctx
-            .spawn_monitor(|_: Ctx<()>| std::future::pending::<()>())
+            .build()
+            .monitor()
+            .spawn(|_: Ctx<()>| std::future::pending::<()>())
             .unwrap();
         let info = ctx.node().process_info(child.pid()).unwrap();
         let mine = ctx.node().process_info(ctx.pid()).unwrap();

@@ -4,7 +4,7 @@
 
 mod common;
 
-use beamish_process::{Ctx, Exit, RegisterError, SendError, SpawnOpts};
+use beamish_process::{Ctx, Exit, RegisterError, SendError};
 use common::{Got, Probe, exit_after, idle, node, recv, within};
 use tokio::sync::oneshot;
 
@@ -68,12 +68,9 @@ async fn watch_and_take_over(
     let name = name.to_owned();
     let (ready_tx, ready) = oneshot::channel();
     let (tx, rx) = oneshot::channel();
-    node.spawn_with(
-        SpawnOpts {
-            trap_exit: true,
-            ..SpawnOpts::default()
-        },
-        move |mut ctx: Ctx<()>| async move {
+    node.build()
+        .trap_exit(true)
+        .spawn(move |mut ctx: Ctx<()>| async move {
             if monitor {
                 ctx.monitor(opid);
             } else {
@@ -84,9 +81,8 @@ async fn watch_and_take_over(
             let took = ctx.register(&name);
             let _ = tx.send((seen, took));
             std::future::pending::<()>().await;
-        },
-    )
-    .unwrap();
+        })
+        .unwrap();
     within("the watcher", ready).await.unwrap();
     (opid, rx)
 }

@@ -4,9 +4,7 @@
 
 mod common;
 
-use beamish_process::{
-    CallError, Caller, Ctx, Exit, GenServer, Reply, ServerCtx, SpawnOpts, StartError,
-};
+use beamish_process::{CallError, Caller, Ctx, Exit, GenServer, Reply, ServerCtx, StartError};
 use common::{Got, Probe, exit_of, node, recv, within};
 use tokio::sync::oneshot;
 
@@ -216,23 +214,21 @@ async fn r_lnk_2_many_panics_at_once() {
     let mut downs = Vec::new();
     for i in 0..100u32 {
         let (tx, rx) = oneshot::channel();
-        node.spawn_with(
-            SpawnOpts {
-                trap_exit: true,
-                ..SpawnOpts::default()
-            },
-            move |mut ctx: Ctx<()>| async move {
+        node.build()
+            .trap_exit(true)
+            .spawn(move |mut ctx: Ctx<()>| async move {
                 let child = ctx
-                    .spawn_link(move |_: Ctx<()>| async move {
+                    .build()
+                    .link()
+                    .spawn(move |_: Ctx<()>| async move {
                         if true {
                             panic!("child {i}");
                         }
                     })
                     .unwrap();
                 let _ = tx.send((child.pid(), recv(&mut ctx).await));
-            },
-        )
-        .unwrap();
+            })
+            .unwrap();
         downs.push((i, rx));
     }
     for (i, rx) in downs {

@@ -5,7 +5,7 @@ mod common;
 
 use beamish_process::{
     Caller, Ctx, DEFAULT_PROCESS_LIMIT, Exit, GenServer, Node, NodeConfig, Reply, ServerCtx,
-    SpawnError, SpawnOpts, StartError,
+    SpawnError, StartError,
 };
 use common::{Got, Probe, exit_of, recv, within};
 use tokio::sync::oneshot;
@@ -54,8 +54,8 @@ async fn r_proc_1_spawn_past_the_limit_fails_and_the_node_keeps_working() {
         .spawn(move |mut ctx: Ctx<()>| async move {
             let _ = recv(&mut ctx).await;
             let plain = ctx.spawn(|_: Ctx<()>| async {}).err();
-            let linked = ctx.spawn_link(|_: Ctx<()>| async {}).err();
-            let monitored = ctx.spawn_monitor(|_: Ctx<()>| async {}).err();
+            let linked = ctx.build().link().spawn(|_: Ctx<()>| async {}).err();
+            let monitored = ctx.build().monitor().spawn(|_: Ctx<()>| async {}).err();
             let server = ctx.start_link(Nop).await.err();
             let _ = tx.send((plain, linked, monitored, server, ctx.links()));
             std::future::pending::<()>().await;
@@ -68,8 +68,7 @@ async fn r_proc_1_spawn_past_the_limit_fails_and_the_node_keeps_working() {
     let limit = SpawnError::SystemLimit { limit: 3 };
     assert_eq!(node.spawn(|_: Ctx<()>| async {}).err(), Some(limit.clone()));
     assert_eq!(
-        node.spawn_with(Default::default(), |_: Ctx<()>| async {})
-            .err(),
+        node.build().spawn(|_: Ctx<()>| async {}).err(),
         Some(limit.clone())
     );
     assert_eq!(
@@ -135,15 +134,16 @@ async fn r_proc_1_capacity_comes_back_after_exits() {
 async fn r_proc_1_capacity_is_back_when_the_exit_signal_arrives() {
     let node = node_with_limit(2);
     let (tx, rx) = oneshot::channel();
-    node.spawn_with(
-        SpawnOpts {
-            trap_exit: true,
-            ..SpawnOpts::default()
-        },
-        move |mut ctx: Ctx<()>| async move {
+    node.build()
+        .trap_exit(true)
+        .spawn(move |mut ctx: Ctx<()>| async move {
             let mut outcome = Ok(());
             for round in 0..2_000u32 {
-                let child = match ctx.spawn_link(|_: Ctx<()>| async { Exit::error("done") }) {
+                let child = match ctx
+                    .build()
+                    .link()
+                    .spawn(|_: Ctx<()>| async { Exit::error("done") })
+                {
                     Ok(child) => child,
                     Err(e) => {
                         outcome = Err(format!("round {round}: {e}"));
@@ -161,8 +161,7 @@ async fn r_proc_1_capacity_is_back_when_the_exit_signal_arrives() {
                 }
             }
             let _ = tx.send(outcome);
-        },
-    )
-    .unwrap();
+        })
+        .unwrap();
     assert_eq!(within("2000 restarts", rx).await, Ok(Ok(())));
 }

@@ -68,7 +68,9 @@ async fn r_exit_1_a_trapping_scope_receives_a_linked_crash_as_a_message() {
         node.scope(|mut ctx: Ctx<()>| async move {
             ctx.trap_exit(true);
             let worker = ctx
-                .spawn_link(|_: Ctx<()>| async { Exit::error("boom") })
+                .build()
+                .link()
+                .spawn(|_: Ctx<()>| async { Exit::error("boom") })
                 .unwrap();
             (recv(&mut ctx).await, worker.pid())
         }),
@@ -95,11 +97,13 @@ async fn r_exit_1_a_linked_crash_ends_a_scope_that_does_not_trap() {
         "the scope",
         node.scope(|ctx: Ctx<()>| async move {
             let _state = flag;
-            ctx.spawn_link(|_: Ctx<()>| async move {
-                let _ = go_rx.await;
-                Exit::error("boom")
-            })
-            .unwrap();
+            ctx.build()
+                .link()
+                .spawn(|_: Ctx<()>| async move {
+                    let _ = go_rx.await;
+                    Exit::error("boom")
+                })
+                .unwrap();
             go_tx.send(()).unwrap();
             std::future::pending::<()>().await
         }),

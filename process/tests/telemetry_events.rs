@@ -8,7 +8,7 @@ use std::time::Duration;
 
 use beamish_process::{
     CallError, CallTimeout, Caller, Ctx, Exit, GenServer, Message, Node, NodeConfig, Pid, Reply,
-    ReplyTo, ServerCtx, SpawnOpts,
+    ReplyTo, ServerCtx,
 };
 use beamish_telemetry::events::process::{
     CALL_TIMEOUT, DOWN, EXIT_SIGNAL, EXITED, MAILBOX_LONG, SPAWNED,
@@ -56,7 +56,9 @@ async fn spawned_comes_from_the_spawner_with_pid_kind_and_parent() {
     let parent = node
         .spawn(move |ctx: Ctx<()>| async move {
             let child = ctx
-                .spawn_link(|_c: Ctx<()>| std::future::pending::<()>())
+                .build()
+                .link()
+                .spawn(|_c: Ctx<()>| std::future::pending::<()>())
                 .unwrap();
             let _ = tx.send(child.pid());
             std::future::pending::<()>().await
@@ -130,7 +132,9 @@ async fn exit_signal_reports_ignored_trapped_and_killed() {
     let (tx, rx_pid) = oneshot::channel();
     let mut probe = Probe::<()>::trapping(&node, move |ctx| {
         let c = ctx
-            .spawn_link(|_c: Ctx<()>| async { Exit::error("crash") })
+            .build()
+            .link()
+            .spawn(|_c: Ctx<()>| async { Exit::error("crash") })
             .unwrap();
         let _ = tx.send(c.pid());
     })
@@ -315,7 +319,9 @@ async fn a_panicking_spawned_handler_does_not_break_spawning() {
         .attach("bad", &[SPAWNED], |_| panic!("handler bug"))
         .unwrap();
     let (addr, down) = node
-        .spawn_monitor(|_ctx: Ctx<()>| async { Exit::Normal })
+        .build()
+        .monitor()
+        .spawn(|_ctx: Ctx<()>| async { Exit::Normal })
         .expect("spawning still works");
     assert_eq!(within("the process to run", down).await, Exit::Normal);
     let spawned = next(&mut failures).await;
@@ -328,7 +334,8 @@ async fn a_panicking_spawned_handler_does_not_break_spawning() {
     assert!(node.telemetry().handlers().iter().all(|h| &*h.id != "bad"));
 
     let b = node
-        .spawn_with(SpawnOpts::default(), |mut ctx: Ctx<u8>| async move {
+        .build()
+        .spawn(|mut ctx: Ctx<u8>| async move {
             if matches!(ctx.recv().await, Message::Msg(1)) {
                 Exit::Normal
             } else {

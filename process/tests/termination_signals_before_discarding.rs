@@ -80,14 +80,17 @@ async fn r_lnk_2_links_hear_of_a_death_before_the_queued_messages_drop() {
     let watcher = node
         .spawn(move |mut ctx: Ctx<()>| async move {
             ctx.trap_exit(true);
-            let victim = ctx.spawn_link(move |mut ctx: Ctx<Msg>| async move {
-                let _ = start_rx.await;
-                // One receive moves the whole queue into the private buffer.
-                let first = ctx.recv().await;
-                assert!(matches!(first, Message::Msg(Msg::Go)));
-                let _ = holding_tx.send(());
-                std::future::pending::<()>().await;
-            })?;
+            let victim = ctx
+                .build()
+                .link()
+                .spawn(move |mut ctx: Ctx<Msg>| async move {
+                    let _ = start_rx.await;
+                    // One receive moves the whole queue into the private buffer.
+                    let first = ctx.recv().await;
+                    assert!(matches!(first, Message::Msg(Msg::Go)));
+                    let _ = holding_tx.send(());
+                    std::future::pending::<()>().await;
+                })?;
             let _ = victim_tx.send(victim);
             let got = recv(&mut ctx).await;
             let _ = seen_tx.send(());

@@ -171,7 +171,9 @@ async fn r_reg_4_via_on_a_duplicate_registry_crashes_the_caller() {
     let reg: Registry<String, ()> = Registry::start(&node, Keys::Duplicate).unwrap();
     let r = reg.clone();
     let (_, down) = node
-        .spawn_monitor(move |_ctx: Ctx<()>| async move {
+        .build()
+        .monitor()
+        .spawn(move |_ctx: Ctx<()>| async move {
             let _ = r.send(&key("x"), ());
         })
         .unwrap();

@@ -146,7 +146,11 @@ impl<A: Clone + Send + Sync + 'static> DynamicSupervisor<A> {
     /// Starts the supervisor from outside any process (unlinked).
     pub async fn start(self, node: &Node) -> Result<DynamicSupervisorRef<A>, SupervisorStartError> {
         let (tx, rx) = oneshot::channel();
-        let addr = node.spawn_kind(Kind::Supervisor, trapping(), move |ctx| run(self, ctx, tx))?;
+        let addr = node
+            .build()
+            .kind(Kind::Supervisor)
+            .opts(trapping())
+            .spawn(move |ctx| run(self, ctx, tx))?;
         finish(node, addr, rx).await
     }
 
@@ -156,9 +160,12 @@ impl<A: Clone + Send + Sync + 'static> DynamicSupervisor<A> {
         ctx: &Ctx<M>,
     ) -> Result<DynamicSupervisorRef<A>, SupervisorStartError> {
         let (tx, rx) = oneshot::channel();
-        let addr = ctx.spawn_kind(Kind::Supervisor, trapping(), true, move |c| {
-            run(self, c, tx)
-        })?;
+        let addr = ctx
+            .build()
+            .link()
+            .kind(Kind::Supervisor)
+            .opts(trapping())
+            .spawn(move |c| run(self, c, tx))?;
         finish(ctx.node(), addr, rx).await
     }
 }

@@ -8,8 +8,8 @@ use std::sync::{Arc, Mutex, PoisonError};
 use std::time::Duration;
 
 use beamish_process::{
-    Addr, Ctx, Exit, GenServer, IntoExit, Message, Node, Pid, ServerRef, SpawnError, SpawnOpts,
-    StartError,
+    Addr, Ctx, Exit, FromProcess, GenServer, IntoExit, Message, Node, Pid, ServerRef, SpawnBuilder,
+    SpawnError, SpawnOpts, StartError,
 };
 use futures::FutureExt;
 
@@ -123,22 +123,13 @@ impl Linker {
         Fut: Future + Send + 'static,
         Fut::Output: IntoExit,
     {
-        self.ctx.spawn_link(body)
+        self.ctx.build().link().spawn(body)
     }
 
-    /// Spawns a process linked to the supervisor, with options.
-    pub fn spawn_link_with<N, F, Fut>(
-        &self,
-        opts: SpawnOpts,
-        body: F,
-    ) -> Result<Addr<N>, SpawnError>
-    where
-        N: Send + 'static,
-        F: FnOnce(Ctx<N>) -> Fut + Send + 'static,
-        Fut: Future + Send + 'static,
-        Fut::Output: IntoExit,
-    {
-        self.ctx.spawn_with(opts, true, body)
+    /// A [`SpawnBuilder`] for a child linked to the supervisor, for any other option
+    /// (`linker.build().capacity(..).spawn(body)`); it is already linked.
+    pub fn build(&self) -> SpawnBuilder<'_, FromProcess> {
+        self.ctx.build().link()
     }
 
     /// Starts a [`GenServer`] linked to the supervisor and waits for its `init`.

@@ -162,7 +162,11 @@ impl Supervisor {
     pub async fn start(self, node: &Node) -> Result<SupervisorRef, SupervisorStartError> {
         self.validate()?;
         let (tx, rx) = oneshot::channel();
-        let addr = node.spawn_kind(Kind::Supervisor, trapping(), move |ctx| run(self, ctx, tx))?;
+        let addr = node
+            .build()
+            .kind(Kind::Supervisor)
+            .opts(trapping())
+            .spawn(move |ctx| run(self, ctx, tx))?;
         finish(node, addr, rx).await
     }
 
@@ -176,9 +180,12 @@ impl Supervisor {
     ) -> Result<SupervisorRef, SupervisorStartError> {
         self.validate()?;
         let (tx, rx) = oneshot::channel();
-        let addr = ctx.spawn_kind(Kind::Supervisor, trapping(), true, move |c| {
-            run(self, c, tx)
-        })?;
+        let addr = ctx
+            .build()
+            .link()
+            .kind(Kind::Supervisor)
+            .opts(trapping())
+            .spawn(move |c| run(self, c, tx))?;
         finish(ctx.node(), addr, rx).await
     }
 

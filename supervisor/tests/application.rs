@@ -75,8 +75,10 @@ async fn a_tree_past_its_overall_limit_is_killed() {
                 ..SpawnOpts::default()
             };
             // Traps exits and never reads them: the shutdown signal waits in its mailbox.
-            let addr =
-                linker.spawn_link_with(opts, |_ctx: Ctx<()>| std::future::pending::<()>())?;
+            let addr = linker
+                .build()
+                .opts(opts)
+                .spawn(|_ctx: Ctx<()>| std::future::pending::<()>())?;
             Ok(Started::Running(addr.pid()))
         })
     })

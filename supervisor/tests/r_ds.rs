@@ -29,18 +29,21 @@ fn child(
                 trap_exit: true,
                 ..SpawnOpts::default()
             };
-            let addr = linker.spawn_link_with(opts, move |mut ctx: Ctx<Exit>| async move {
-                loop {
-                    match ctx.recv().await {
-                        Message::Msg(r) => return r,
-                        Message::Exit(e) if Some(e.from) == ctx.parent() => {
-                            tokio::time::sleep(linger).await;
-                            return e.reason;
+            let addr = linker
+                .build()
+                .opts(opts)
+                .spawn(move |mut ctx: Ctx<Exit>| async move {
+                    loop {
+                        match ctx.recv().await {
+                            Message::Msg(r) => return r,
+                            Message::Exit(e) if Some(e.from) == ctx.parent() => {
+                                tokio::time::sleep(linger).await;
+                                return e.reason;
+                            }
+                            _ => {}
                         }
-                        _ => {}
                     }
-                }
-            })?;
+                })?;
             let _ = tx.send((extra, own, addr.pid()));
             Ok(Started::Running(addr.pid()))
         })

@@ -29,25 +29,28 @@ fn stubborn(
                 trap_exit: true,
                 ..SpawnOpts::default()
             };
-            let addr = linker.spawn_link_with(opts, move |mut ctx: Ctx<()>| async move {
-                if unlink {
-                    ctx.unlink(ctx.parent().unwrap());
-                }
-                loop {
-                    if let Message::Exit(_) = ctx.recv().await {
-                        match linger {
-                            Some(d) => {
-                                tokio::time::sleep(d).await;
-                                return Exit::Shutdown;
-                            }
-                            None => {
-                                // Ignores the signal and waits for ever.
-                                std::future::pending::<()>().await;
+            let addr = linker
+                .build()
+                .opts(opts)
+                .spawn(move |mut ctx: Ctx<()>| async move {
+                    if unlink {
+                        ctx.unlink(ctx.parent().unwrap());
+                    }
+                    loop {
+                        if let Message::Exit(_) = ctx.recv().await {
+                            match linger {
+                                Some(d) => {
+                                    tokio::time::sleep(d).await;
+                                    return Exit::Shutdown;
+                                }
+                                None => {
+                                    // Ignores the signal and waits for ever.
+                                    std::future::pending::<()>().await;
+                                }
                             }
                         }
                     }
-                }
-            })?;
+                })?;
             let _ = pids.send(addr.pid());
             Ok(Started::Running(addr.pid()))
         })

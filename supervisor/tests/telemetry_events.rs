@@ -40,7 +40,10 @@ fn stubborn<A: Send + 'static>(id: &'static str) -> ChildSpec<A> {
                 trap_exit: true,
                 ..SpawnOpts::default()
             };
-            let a = linker.spawn_link_with(opts, |_ctx: Ctx<()>| std::future::pending::<()>())?;
+            let a = linker
+                .build()
+                .opts(opts)
+                .spawn(|_ctx: Ctx<()>| std::future::pending::<()>())?;
             Ok(Started::Running(a.pid()))
         })
     })

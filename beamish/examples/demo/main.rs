@@ -444,7 +444,7 @@ impl GenServer for Guardian {
     ) -> Result<Reply<GuardianReply>, Exit> {
         match request {
             GuardianCall::StartWorker => {
-                let worker = ctx.spawn_link(crash_on_message)?;
+                let worker = ctx.build().link().spawn(crash_on_message)?;
                 Ok(Reply::Now(GuardianReply::Worker(worker)))
             }
             GuardianCall::NextExit => match self.trapped.pop_front() {

@@ -134,7 +134,9 @@ impl<T: Send + Debug + 'static> Probe<T> {
         let (tx, rx) = mpsc::unbounded_channel();
         let (ready_tx, ready) = oneshot::channel();
         let addr = node
-            .spawn_with(opts, move |mut ctx: Ctx<T>| async move {
+            .build()
+            .opts(opts)
+            .spawn(move |mut ctx: Ctx<T>| async move {
                 setup(&mut ctx);
                 let _ = ready_tx.send(());
                 loop {

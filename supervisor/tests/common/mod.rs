@@ -112,18 +112,21 @@ pub(crate) fn worker(id: &'static str, log: &Log) -> ChildSpec {
                 trap_exit: true,
                 ..SpawnOpts::default()
             };
-            let addr = linker.spawn_link_with(opts, move |mut ctx: Ctx<Exit>| async move {
-                loop {
-                    match ctx.recv().await {
-                        Message::Msg(reason) => return reason,
-                        Message::Exit(e) if Some(e.from) == ctx.parent() => {
-                            let _ = stop.send(Ev::Stop(id));
-                            return e.reason;
+            let addr = linker
+                .build()
+                .opts(opts)
+                .spawn(move |mut ctx: Ctx<Exit>| async move {
+                    loop {
+                        match ctx.recv().await {
+                            Message::Msg(reason) => return reason,
+                            Message::Exit(e) if Some(e.from) == ctx.parent() => {
+                                let _ = stop.send(Ev::Stop(id));
+                                return e.reason;
+                            }
+                            _ => {}
                         }
-                        _ => {}
                     }
-                }
-            })?;
+                })?;
             let _ = tx.send(Ev::Start(id, addr.pid()));
             Ok(Started::Running(addr.pid()))
         })
