@@ -18,10 +18,9 @@ use crate::error::{StartChildError, SupervisorStartError, TerminateChildError};
 use crate::info::{ChildCounts, ChildInfo, ChildStatus, Describe, Flavor, SupervisionTree};
 use crate::request::{ChildRef, Handle, Request};
 use crate::restarts::{Restarts, Subscribers};
-use crate::spec::{ChildKind, ChildSpec, Linker, Started, start_one};
-use crate::supervisor::{
-    AutoShutdown, DEFAULT_INTENSITY, DEFAULT_PERIOD, check_spec, count, register, trapping,
-};
+use crate::spec::{ChildSpec, Linker, start_one};
+use crate::supervisor::{check_spec, count, register, trapping};
+use crate::types::{AutoShutdown, ChildKind, DEFAULT_INTENSITY, DEFAULT_PERIOD, Started};
 use crate::window::RestartWindow;
 
 /// A dynamic supervisor: no children at start, children added with

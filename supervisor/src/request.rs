@@ -11,7 +11,7 @@ use tokio::sync::{mpsc, oneshot};
 use crate::error::{DeleteChildError, RestartChildError, StartChildError, TerminateChildError};
 use crate::info::{ChildCounts, Describe, SupervisionTree, TreeChild};
 use crate::restarts::{Restarted, Restarts};
-use crate::spec::{ChildKind, Started};
+use crate::types::{ChildKind, Started};
 
 /// Which child an operation names.
 #[derive(Debug, Clone)]

@@ -16,39 +16,11 @@ use crate::error::{
 use crate::info::{ChildCounts, ChildInfo, ChildStatus, Describe, Flavor, SupervisionTree};
 use crate::request::{ChildRef, Handle, Request};
 use crate::restarts::{Restarts, Subscribers};
-use crate::spec::{ChildKind, ChildSpec, Linker, Restart, Started, start_one};
+use crate::spec::{ChildSpec, Linker, start_one};
+use crate::types::{
+    AutoShutdown, ChildKind, DEFAULT_INTENSITY, DEFAULT_PERIOD, Restart, Started, Strategy,
+};
 use crate::window::RestartWindow;
-
-/// The default restart intensity (Elixir's `max_restarts`: 3).
-pub const DEFAULT_INTENSITY: u32 = 3;
-/// The default restart period (Elixir's `max_seconds`: 5 s).
-pub const DEFAULT_PERIOD: Duration = Duration::from_secs(5);
-
-/// Which children a failure takes down and restarts (R-SUP-STRAT). Terminations go in
-/// reverse start order, restarts in start order.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Default)]
-pub enum Strategy {
-    /// Only the child that terminated is restarted. The default.
-    #[default]
-    OneForOne,
-    /// All the other children are terminated, then all are restarted.
-    OneForAll,
-    /// The children started after the one that terminated are terminated, then it and they
-    /// are restarted.
-    RestForOne,
-}
-
-/// When the supervisor itself stops because significant children ended (R-SUP-AUTO).
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Default)]
-pub enum AutoShutdown {
-    /// Never (the default); significant children are then not allowed.
-    #[default]
-    Never,
-    /// When any significant child ends and is not restarted.
-    AnySignificant,
-    /// When the last running significant child ends and is not restarted.
-    AllSignificant,
-}
 
 /// A static supervisor: a builder holding its strategy, intensity and children, and the
 /// functions that start it. Cheap to clone (a supervisor under another supervisor is started
