@@ -108,6 +108,7 @@ mod info;
 pub mod observe;
 mod request;
 mod restarts;
+mod run_loop;
 mod spec;
 mod supervisor;
 mod types;

@@ -14,7 +14,7 @@ use beamish_process::{
 use futures::FutureExt;
 
 use crate::request::Request;
-use crate::types::{ChildKind, DEFAULT_WORKER_SHUTDOWN, Restart, Shutdown, Started};
+use crate::types::{AutoShutdown, ChildKind, DEFAULT_WORKER_SHUTDOWN, Restart, Shutdown, Started};
 
 /// What a start function returns: the child, `Ignore`, or why it could not start.
 pub type StartResult = Result<Started, Exit>;
@@ -462,6 +462,21 @@ impl<A> ChildSpec<A> {
     /// Whether the child is significant.
     pub fn is_significant(&self) -> bool {
         self.significant
+    }
+
+    /// What is wrong with this spec under a supervisor with this auto shutdown, if anything
+    /// (checked at the supervisor's start and at `start_child`).
+    pub(crate) fn check(&self, auto: AutoShutdown) -> Result<(), &'static str> {
+        if self.once && self.restart != Restart::Temporary {
+            return Err("a once child (process_once, server_once) must be temporary");
+        }
+        if self.significant && self.restart == Restart::Permanent {
+            return Err("a significant child must be transient or temporary");
+        }
+        if self.significant && auto == AutoShutdown::Never {
+            return Err("a significant child needs auto_shutdown other than never");
+        }
+        Ok(())
     }
 }
 
