@@ -14,7 +14,8 @@ use crate::emit;
 use crate::info::{ChildInfo, ChildStatus};
 use crate::request::Request;
 use crate::restarts::Subscribers;
-use crate::spec::{ChildSpec, Restart, Shutdown};
+use crate::spec::ChildSpec;
+use crate::types::{Restart, Shutdown};
 
 /// A supervised child: its spec and where it stands.
 pub(crate) struct Child<A> {

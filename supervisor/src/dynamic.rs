@@ -7,22 +7,18 @@ use std::marker::PhantomData;
 use std::sync::Arc;
 use std::time::Duration;
 
-use beamish_process::{CallError, Ctx, Exit, Kind, Message, Node, Pid};
+use beamish_process::{CallError, Ctx, Exit, Kind, Node, Pid};
 use tokio::sync::oneshot;
 
-use crate::core::{
-    Child, Event, Rng, Timers, next_event, now_std, report, shutdown_child, shutdown_concurrently,
-};
-use crate::emit;
+use crate::core::{Child, shutdown_concurrently};
 use crate::error::{StartChildError, SupervisorStartError, TerminateChildError};
-use crate::info::{ChildCounts, ChildInfo, ChildStatus, Describe, Flavor, SupervisionTree};
+use crate::info::{ChildCounts, ChildInfo, Flavor, SupervisionTree};
 use crate::request::{ChildRef, Handle, Request};
-use crate::restarts::{Restarts, Subscribers};
-use crate::spec::{ChildKind, ChildSpec, Linker, Started, start_one};
-use crate::supervisor::{
-    AutoShutdown, DEFAULT_INTENSITY, DEFAULT_PERIOD, check_spec, count, register, trapping,
-};
-use crate::window::RestartWindow;
+use crate::restarts::Restarts;
+use crate::run_loop::{self, Flavour, Sup};
+use crate::spec::{ChildSpec, Linker};
+use crate::supervisor::trapping;
+use crate::types::{AutoShutdown, ChildKind, DEFAULT_INTENSITY, DEFAULT_PERIOD, Started};
 
 /// A dynamic supervisor: no children at start, children added with
 /// [`start_child`](DynamicSupervisorRef::start_child), strategy one for one (R-DS-1).
@@ -185,21 +181,11 @@ async fn finish<A>(
     addr: beamish_process::Addr<Request>,
     rx: oneshot::Receiver<Result<(), SupervisorStartError>>,
 ) -> Result<DynamicSupervisorRef<A>, SupervisorStartError> {
-    let handle = Handle {
-        addr,
-        node: node.clone(),
-    };
-    match rx.await {
-        Ok(Ok(())) => Ok(DynamicSupervisorRef {
-            handle,
-            _extra: PhantomData,
-        }),
-        Ok(Err(e)) => {
-            node.monitor(handle.pid()).await;
-            Err(e)
-        }
-        Err(_) => Err(SupervisorStartError::Exit(node.monitor(handle.pid()).await)),
-    }
+    let handle = Handle::started(node, addr, rx).await?;
+    Ok(DynamicSupervisorRef {
+        handle,
+        _extra: PhantomData,
+    })
 }
 
 /// A handle to a running dynamic supervisor whose children take extra arguments of type `A`.
@@ -229,12 +215,9 @@ impl<A: Clone + Send + Sync + 'static> DynamicSupervisorRef<A> {
     /// [`start_child`](Self::start_child) with a spec of another `A` fails with
     /// [`StartChildError::InvalidChildSpec`].
     pub fn from_pid(node: &Node, pid: Pid) -> Option<DynamicSupervisorRef<A>> {
-        let addr = node.addr::<Request>(pid)?;
+        let handle = Handle::at(node, pid)?;
         Some(DynamicSupervisorRef {
-            handle: Handle {
-                addr,
-                node: node.clone(),
-            },
+            handle,
             _extra: PhantomData,
         })
     }
@@ -304,223 +287,86 @@ impl<A: Clone + Send + Sync + 'static> DynamicSupervisorRef<A> {
     }
 }
 
-struct State<A> {
-    linker: Linker,
-    window: RestartWindow,
-    intensity: u32,
+/// The dynamic flavour's part of the supervisor's state: its children, found by key (timers
+/// and retries name a key) and by pid (exits and `terminate_child` name a pid).
+struct Dynamic<A> {
     max_children: Option<usize>,
     extra: A,
-    /// Children by key; `by_pid` finds the key of a running child.
     children: HashMap<u64, Child<A>>,
+    /// The key of every running child.
     by_pid: HashMap<Pid, u64>,
-    next_key: u64,
-    timers: Timers,
-    rng: Rng,
-    subscribers: Subscribers,
 }
 
+/// The supervisor's body (see [`run_loop::run`]).
 async fn run<A: Clone + Send + Sync + 'static>(
     sup: DynamicSupervisor<A>,
     ctx: Ctx<Request>,
     started: oneshot::Sender<Result<(), SupervisorStartError>>,
 ) -> Exit {
-    let mut st = State {
-        linker: Linker { ctx },
-        window: RestartWindow::new(sup.intensity, sup.period),
-        intensity: sup.intensity,
+    let flavour = Dynamic {
         max_children: sup.max_children,
         extra: sup.extra,
         children: HashMap::new(),
         by_pid: HashMap::new(),
-        next_key: 0,
-        timers: Timers::default(),
-        rng: Rng::new(),
-        subscribers: Subscribers::default(),
     };
-    if let Some(name) = &sup.name
-        && let Err(e) = register(&st.linker.ctx, name)
-    {
-        let _ = started.send(Err(e));
-        return Exit::Normal;
-    }
-    let _ = started.send(Ok(()));
-    // A supervisor started from outside any process has the node as its parent: an exit
-    // signal sent with `Node::exit` stops it as its parent's would.
-    let parent = st
-        .linker
-        .ctx
-        .parent()
-        .unwrap_or_else(|| st.linker.ctx.node().pid());
-    loop {
-        let event = next_event(&mut st.linker.ctx, &mut st.timers).await;
-        let outcome = match event {
-            Event::Timer(key) => match st.children.get_mut(&key) {
-                Some(c) if c.waiting.is_some() => {
-                    c.waiting = None;
-                    st.restart(key).await
-                }
-                _ => None,
-            },
-            Event::Msg(Message::Exit(e)) => {
-                if e.from == parent {
-                    st.terminate_all().await;
-                    Some(e.reason)
-                } else {
-                    st.child_exited(e.from, e.reason).await
-                }
-            }
-            Event::Msg(Message::Down(_)) => None,
-            Event::Msg(Message::Msg(req)) => st.handle(req).await,
-        };
-        if let Some(reason) = outcome {
-            return reason;
-        }
-    }
+    let st = Sup::new(ctx, sup.intensity, sup.period, flavour);
+    run_loop::run(st, sup.name, started).await
 }
 
-impl<A: Clone + Send + Sync + 'static> State<A> {
-    fn pid(&self) -> Pid {
-        self.linker.pid()
+impl<A: Clone + Send + Sync + 'static> Flavour for Dynamic<A> {
+    type Extra = A;
+    const NAMED: bool = false;
+    const KEEPS_STOPPED: bool = false;
+    const WRONG_SPEC: &'static str = "the spec's extra-argument type is not the supervisor's";
+
+    fn flavor(&self) -> Flavor {
+        Flavor::Dynamic
     }
 
-    async fn terminate_all(&mut self) {
-        self.timers.clear();
-        let running: Vec<_> = self
-            .children
-            .values()
-            .filter_map(|c| c.status.pid().map(|p| (p, c.spec.shutdown_policy())))
-            .collect();
-        self.children.clear();
-        self.by_pid.clear();
-        shutdown_concurrently(&mut self.linker.ctx, running).await;
+    fn extra(&self) -> A {
+        self.extra.clone()
     }
 
-    async fn child_exited(&mut self, pid: Pid, reason: Exit) -> Option<Exit> {
-        let key = self.by_pid.remove(&pid)?;
-        let me = self.pid();
-        let child = self.children.get_mut(&key)?;
-        let restart = child.restarts_after(&reason);
-        let node = self.linker.ctx.node();
-        emit::child_exited(node, me, &child.spec.id, pid, &reason, restart);
-        report::child_terminated(node, me, &child.spec.id, pid, &reason, child.spec.restart);
-        if !restart {
-            self.children.remove(&key);
-            return None;
-        }
-        child.status = ChildStatus::Restarting;
-        if let Some(wait) = child.next_backoff(&mut self.rng) {
-            child.waiting = Some(wait);
-            emit::backoff_scheduled(node, me, &child.spec.id, wait, child.attempt);
-            self.timers.push(tokio::time::Instant::now() + wait, key);
-            return None;
-        }
-        self.restart(key).await
+    fn children(&self) -> impl Iterator<Item = &Child<A>> {
+        self.children.values()
     }
 
-    /// Restarts one child with the supervisor's extra arguments; counts toward the intensity
-    /// and retries a failed start through the mailbox (R-SUP-INT, R-SUP-RETRY, R-DS-4).
-    async fn restart(&mut self, key: u64) -> Option<Exit> {
-        if !self.window.add(now_std()) {
-            report::reached_max_restart_intensity(self.pid(), None);
-            if let Some(c) = self.children.get(&key) {
-                let node = self.linker.ctx.node();
-                let period = self.window.period();
-                emit::intensity_reached(node, self.pid(), &c.spec.id, self.intensity, period);
-            }
-            self.terminate_all().await;
-            return Some(Exit::Shutdown);
-        }
-        let child = self.children.get(&key)?;
-        match start_one(&self.linker, &child.spec, self.extra.clone()).await {
-            Ok(Started::Running(pid)) => {
-                let c = self.children.get_mut(&key)?;
-                c.restarted(pid, &self.linker.ctx, &mut self.subscribers);
-                self.by_pid.insert(pid, key);
-            }
-            // As Elixir's DynamicSupervisor: a child that ignores its restart is forgotten.
-            Ok(Started::Ignore) => {
-                self.children.remove(&key);
-            }
-            Err(reason) => {
-                report::start_error(self.linker.node(), self.pid(), &child.spec.id, &reason);
-                let _ = self.linker.ctx.addr().send(Request::TryAgain(key));
-            }
-        }
-        None
+    fn child(&self, key: u64) -> Option<&Child<A>> {
+        self.children.get(&key)
     }
 
-    async fn handle(&mut self, req: Request) -> Option<Exit> {
-        match req {
-            Request::Describe(tx) => {
-                let _ = tx.send(Describe {
-                    flavor: Flavor::Dynamic,
-                    intensity: self.intensity,
-                    period: self.window.period(),
-                    children: self.children.values().map(|c| c.info(false)).collect(),
-                });
-            }
-            Request::Count(tx) => {
-                let _ = tx.send(count(self.children.values()));
-            }
-            Request::Terminate(r, tx) => {
-                let found = match r {
-                    ChildRef::Pid(pid) => self.by_pid.remove(&pid),
-                    ChildRef::Id(_) => None,
-                };
-                let res = match found.and_then(|k| self.children.remove(&k)) {
-                    Some(c) => {
-                        if let ChildStatus::Running(pid) = c.status {
-                            shutdown_child(
-                                &mut self.linker.ctx,
-                                None,
-                                pid,
-                                c.spec.shutdown_policy(),
-                            )
-                            .await;
-                        }
-                        Ok(())
-                    }
-                    None => Err(TerminateChildError::NotFound),
-                };
-                let _ = tx.send(res);
-            }
-            Request::Restart(_, tx) => {
-                let _ = tx.send(Err(crate::error::RestartChildError::NotFound));
-            }
-            Request::Delete(_, tx) => {
-                let _ = tx.send(Err(crate::error::DeleteChildError::NotFound));
-            }
-            Request::Start(spec, tx) => {
-                let res = match spec.downcast::<ChildSpec<A>>() {
-                    Ok(spec) => self.start_new(*spec).await,
-                    Err(_) => Err(StartChildError::InvalidChildSpec(
-                        "the spec's extra-argument type is not the supervisor's",
-                    )),
-                };
-                let _ = tx.send(res);
-            }
-            Request::Stop(reason) => {
-                self.terminate_all().await;
-                return Some(reason);
-            }
-            Request::Subscribe(tx, ack) => {
-                self.subscribers.add(tx);
-                let _ = ack.send(());
-            }
-            Request::TryAgain(key) => {
-                if self
-                    .children
-                    .get(&key)
-                    .is_some_and(|c| c.status == ChildStatus::Restarting && c.waiting.is_none())
-                {
-                    return self.restart(key).await;
-                }
-            }
-        }
-        None
+    fn child_mut(&mut self, key: u64) -> Option<&mut Child<A>> {
+        self.children.get_mut(&key)
     }
 
-    async fn start_new(&mut self, spec: ChildSpec<A>) -> Result<Started, StartChildError> {
+    /// Children are known by pid only (R-DS-1, R-DS-3).
+    fn key_of(&self, r: &ChildRef) -> Option<u64> {
+        match r {
+            ChildRef::Pid(pid) => self.by_pid.get(pid).copied(),
+            ChildRef::Id(_) => None,
+        }
+    }
+
+    fn insert(&mut self, child: Child<A>) {
+        if let Some(pid) = child.status.pid() {
+            self.by_pid.insert(pid, child.key);
+        }
+        self.children.insert(child.key, child);
+    }
+
+    fn remove(&mut self, key: u64) {
+        self.children.remove(&key);
+    }
+
+    fn running(&mut self, key: u64, pid: Pid) {
+        self.by_pid.insert(pid, key);
+    }
+
+    fn not_running(&mut self, pid: Pid) {
+        self.by_pid.remove(&pid);
+    }
+
+    fn admit(&self, spec: &ChildSpec<A>) -> Result<(), StartChildError> {
         if self
             .max_children
             .is_some_and(|max| self.children.len() >= max)
@@ -532,18 +378,33 @@ impl<A: Clone + Send + Sync + 'static> State<A> {
                 "a dynamic supervisor has no significant children",
             ));
         }
-        check_spec(&spec, AutoShutdown::Never).map_err(StartChildError::InvalidChildSpec)?;
-        match start_one(&self.linker, &spec, self.extra.clone()).await {
-            Ok(Started::Running(pid)) => {
-                self.next_key += 1;
-                let key = self.next_key;
-                self.children
-                    .insert(key, Child::new(key, spec, ChildStatus::Running(pid)));
-                self.by_pid.insert(pid, key);
-                Ok(Started::Running(pid))
-            }
-            Ok(Started::Ignore) => Ok(Started::Ignore),
-            Err(r) => Err(StartChildError::Failed(r)),
-        }
+        spec.check(AutoShutdown::Never)
+            .map_err(StartChildError::InvalidChildSpec)
     }
+
+    /// No children at start (R-DS-1).
+    async fn init(_: &mut Sup<Self>) -> Result<(), SupervisorStartError> {
+        Ok(())
+    }
+
+    /// All at once (R-DS-4).
+    async fn terminate_all(sup: &mut Sup<Self>) {
+        let running: Vec<_> = sup
+            .flavour
+            .children
+            .values()
+            .filter_map(|c| c.status.pid().map(|p| (p, c.spec.shutdown_policy())))
+            .collect();
+        sup.flavour.children.clear();
+        sup.flavour.by_pid.clear();
+        shutdown_concurrently(&mut sup.linker.ctx, running).await;
+    }
+
+    /// One for one: the child alone, with the supervisor's extra arguments (R-DS-4).
+    async fn restart_group(sup: &mut Sup<Self>, key: u64) {
+        sup.start_again(key).await;
+    }
+
+    /// One for one: no siblings go with it.
+    async fn stop_group(_: &mut Sup<Self>, _: u64) {}
 }

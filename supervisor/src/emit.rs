@@ -11,7 +11,7 @@ use beamish_telemetry::events::supervisor::{
     INTENSITY_REACHED, SHUTDOWN_ERROR, START_ERROR,
 };
 
-use crate::spec::Restart;
+use crate::types::Restart;
 
 pub(crate) fn child_started(node: &Node, sup: Pid, id: &str, pid: Pid) {
     node.telemetry().emit(

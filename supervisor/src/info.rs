@@ -5,8 +5,7 @@ use std::time::Duration;
 
 use beamish_process::Pid;
 
-use crate::spec::{ChildKind, Restart};
-use crate::supervisor::Strategy;
+use crate::types::{ChildKind, Restart, Strategy};
 
 /// Where a child stands.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]

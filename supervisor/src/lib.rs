@@ -108,8 +108,10 @@ mod info;
 pub mod observe;
 mod request;
 mod restarts;
+mod run_loop;
 mod spec;
 mod supervisor;
+mod types;
 mod window;
 
 pub use application::{AppExit, Application, RunningApp};
@@ -123,11 +125,10 @@ pub use fuse::{
 };
 pub use info::{ChildCounts, ChildInfo, ChildStatus, Flavor, SupervisionTree, TreeChild};
 pub use restarts::{Restarted, Restarts};
-pub use spec::{
-    Backoff, ChildKind, ChildSpec, DEFAULT_WORKER_SHUTDOWN, Linker, Restart, Shutdown, StartFuture,
-    StartResult, Started,
-};
-pub use supervisor::{
-    AutoShutdown, DEFAULT_INTENSITY, DEFAULT_PERIOD, Strategy, Supervisor, SupervisorRef,
+pub use spec::{Backoff, ChildSpec, Linker, StartFuture, StartResult};
+pub use supervisor::{Supervisor, SupervisorRef};
+pub use types::{
+    AutoShutdown, ChildKind, DEFAULT_INTENSITY, DEFAULT_PERIOD, DEFAULT_WORKER_SHUTDOWN, Restart,
+    Shutdown, Started, Strategy,
 };
 pub use window::RestartWindow;

@@ -17,8 +17,8 @@ use beamish_telemetry::introspect::{
 use tokio::time::Instant;
 
 use crate::info::{ChildStatus, Flavor, SupervisionTree};
-use crate::spec::ChildKind;
-use crate::supervisor::{Strategy, SupervisorRef};
+use crate::supervisor::SupervisorRef;
+use crate::types::{ChildKind, Strategy};
 
 /// Describes a node to an observer: its busiest processes, its totals and rates, the trees of
 /// the supervisors it was told about, and the recent events of an [`EventLog`].

@@ -8,10 +8,12 @@ use std::sync::Arc;
 use beamish_process::{Addr, CallError, Exit, Node, Pid};
 use tokio::sync::{mpsc, oneshot};
 
-use crate::error::{DeleteChildError, RestartChildError, StartChildError, TerminateChildError};
+use crate::error::{
+    DeleteChildError, RestartChildError, StartChildError, SupervisorStartError, TerminateChildError,
+};
 use crate::info::{ChildCounts, Describe, SupervisionTree, TreeChild};
 use crate::restarts::{Restarted, Restarts};
-use crate::spec::{ChildKind, Started};
+use crate::types::{ChildKind, Started};
 
 /// Which child an operation names.
 #[derive(Debug, Clone)]
@@ -67,6 +69,39 @@ pub(crate) struct Handle {
 }
 
 impl Handle {
+    /// A handle to the supervisor running as `pid`, if a process with a supervisor's
+    /// message type runs there.
+    pub(crate) fn at(node: &Node, pid: Pid) -> Option<Handle> {
+        let addr = node.addr::<Request>(pid)?;
+        Some(Handle {
+            addr,
+            node: node.clone(),
+        })
+    }
+
+    /// Waits for a starting supervisor's answer: its handle once it runs, or why it did not
+    /// start.
+    pub(crate) async fn started(
+        node: &Node,
+        addr: Addr<Request>,
+        rx: oneshot::Receiver<Result<(), SupervisorStartError>>,
+    ) -> Result<Handle, SupervisorStartError> {
+        let handle = Handle {
+            addr,
+            node: node.clone(),
+        };
+        match rx.await {
+            Ok(Ok(())) => Ok(handle),
+            Ok(Err(e)) => {
+                // The supervisor exits right after answering; wait for it so that the caller
+                // sees a world where it is gone.
+                node.monitor(handle.pid()).await;
+                Err(e)
+            }
+            Err(_) => Err(SupervisorStartError::Exit(node.monitor(handle.pid()).await)),
+        }
+    }
+
     pub(crate) fn pid(&self) -> Pid {
         self.addr.pid()
     }
@@ -118,11 +153,7 @@ impl Handle {
             for child in d.children {
                 let mut tree = None;
                 if let (ChildKind::Supervisor, Some(pid)) = (child.kind, child.status.pid()) {
-                    if let Some(addr) = self.node.addr::<Request>(pid) {
-                        let sub = Handle {
-                            addr,
-                            node: self.node.clone(),
-                        };
+                    if let Some(sub) = Handle::at(&self.node, pid) {
                         tree = sub.tree().await.ok();
                     }
                 }

@@ -14,71 +14,7 @@ use beamish_process::{
 use futures::FutureExt;
 
 use crate::request::Request;
-
-/// The default shutdown time of a worker (OTP: 5000 ms).
-pub const DEFAULT_WORKER_SHUTDOWN: Duration = Duration::from_millis(5000);
-
-/// When a terminated child is restarted (R-SUP-RT).
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Default)]
-pub enum Restart {
-    /// Always restarted, even after a `normal` exit. The default.
-    #[default]
-    Permanent,
-    /// Restarted only after an abnormal exit: never after `normal`, `shutdown` or
-    /// `{shutdown, _}` (R-EXIT-3).
-    Transient,
-    /// Never restarted, not even when a sibling's failure takes it down; its spec is removed
-    /// once it terminates.
-    Temporary,
-}
-
-/// How a child is stopped (R-SUP-SHUT).
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
-pub enum Shutdown {
-    /// An untrappable `kill` at once.
-    BrutalKill,
-    /// A `shutdown` exit signal, then a `kill` if the child has not ended after this long.
-    Timeout(Duration),
-    /// A `shutdown` exit signal, and as long a wait as it takes (the default for supervisors).
-    Infinity,
-}
-
-/// What a child is: a worker, or a supervisor (which gets `Infinity` as its default shutdown
-/// and is walked by [`tree`](crate::SupervisorRef::tree)).
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Default)]
-pub enum ChildKind {
-    /// Any process that is not a supervisor. The default.
-    #[default]
-    Worker,
-    /// A supervisor.
-    Supervisor,
-}
-
-/// What a child's start function achieved.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
-pub enum Started {
-    /// The child runs, linked to the supervisor, as this pid.
-    Running(Pid),
-    /// The child chose not to run (OTP's `ignore`). A static supervisor keeps the spec (unless
-    /// temporary) with no pid; a dynamic supervisor forgets it.
-    Ignore,
-}
-
-impl Started {
-    /// The pid, if the child runs.
-    pub fn pid(&self) -> Option<Pid> {
-        match self {
-            Started::Running(p) => Some(*p),
-            Started::Ignore => None,
-        }
-    }
-}
-
-impl From<Pid> for Started {
-    fn from(pid: Pid) -> Started {
-        Started::Running(pid)
-    }
-}
+use crate::types::{AutoShutdown, ChildKind, DEFAULT_WORKER_SHUTDOWN, Restart, Shutdown, Started};
 
 /// What a start function returns: the child, `Ignore`, or why it could not start.
 pub type StartResult = Result<Started, Exit>;
@@ -517,6 +453,21 @@ impl<A> ChildSpec<A> {
     /// Whether the child is significant.
     pub fn is_significant(&self) -> bool {
         self.significant
+    }
+
+    /// What is wrong with this spec under a supervisor with this auto shutdown, if anything
+    /// (checked at the supervisor's start and at `start_child`).
+    pub(crate) fn check(&self, auto: AutoShutdown) -> Result<(), &'static str> {
+        if self.once && self.restart != Restart::Temporary {
+            return Err("a once child (process_once, server_once) must be temporary");
+        }
+        if self.significant && self.restart == Restart::Permanent {
+            return Err("a significant child must be transient or temporary");
+        }
+        if self.significant && auto == AutoShutdown::Never {
+            return Err("a significant child needs auto_shutdown other than never");
+        }
+        Ok(())
     }
 }
 

@@ -5,50 +5,19 @@ use std::fmt;
 use std::sync::Arc;
 use std::time::Duration;
 
-use beamish_process::{CallError, Ctx, Exit, Kind, Message, Node, Pid, RegisterError, SpawnOpts};
+use beamish_process::{CallError, Ctx, Exit, Kind, Node, Pid, SpawnOpts};
 use tokio::sync::oneshot;
 
-use crate::core::{Child, Event, Rng, Timers, next_event, now_std, report, shutdown_child};
-use crate::emit;
+use crate::core::{Child, report};
 use crate::error::{
     DeleteChildError, RestartChildError, StartChildError, SupervisorStartError, TerminateChildError,
 };
-use crate::info::{ChildCounts, ChildInfo, ChildStatus, Describe, Flavor, SupervisionTree};
+use crate::info::{ChildCounts, ChildInfo, ChildStatus, Flavor, SupervisionTree};
 use crate::request::{ChildRef, Handle, Request};
-use crate::restarts::{Restarts, Subscribers};
-use crate::spec::{ChildKind, ChildSpec, Linker, Restart, Started, start_one};
-use crate::window::RestartWindow;
-
-/// The default restart intensity (Elixir's `max_restarts`: 3).
-pub const DEFAULT_INTENSITY: u32 = 3;
-/// The default restart period (Elixir's `max_seconds`: 5 s).
-pub const DEFAULT_PERIOD: Duration = Duration::from_secs(5);
-
-/// Which children a failure takes down and restarts (R-SUP-STRAT). Terminations go in
-/// reverse start order, restarts in start order.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Default)]
-pub enum Strategy {
-    /// Only the child that terminated is restarted. The default.
-    #[default]
-    OneForOne,
-    /// All the other children are terminated, then all are restarted.
-    OneForAll,
-    /// The children started after the one that terminated are terminated, then it and they
-    /// are restarted.
-    RestForOne,
-}
-
-/// When the supervisor itself stops because significant children ended (R-SUP-AUTO).
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Default)]
-pub enum AutoShutdown {
-    /// Never (the default); significant children are then not allowed.
-    #[default]
-    Never,
-    /// When any significant child ends and is not restarted.
-    AnySignificant,
-    /// When the last running significant child ends and is not restarted.
-    AllSignificant,
-}
+use crate::restarts::Restarts;
+use crate::run_loop::{self, Flavour, Sup};
+use crate::spec::{ChildSpec, Linker};
+use crate::types::{AutoShutdown, ChildKind, DEFAULT_INTENSITY, DEFAULT_PERIOD, Started, Strategy};
 
 /// A static supervisor: a builder holding its strategy, intensity and children, and the
 /// functions that start it. Cheap to clone (a supervisor under another supervisor is started
@@ -195,7 +164,7 @@ impl Supervisor {
             if !seen.insert(c.id.clone()) {
                 return Err(SupervisorStartError::DuplicateChildId(c.id.clone()));
             }
-            if let Err(why) = check_spec(c, self.auto_shutdown) {
+            if let Err(why) = c.check(self.auto_shutdown) {
                 return Err(SupervisorStartError::InvalidChildSpec {
                     id: c.id.clone(),
                     why,
@@ -216,31 +185,6 @@ impl Linker {
     }
 }
 
-pub(crate) fn check_spec<A>(c: &ChildSpec<A>, auto: AutoShutdown) -> Result<(), &'static str> {
-    if c.once && c.restart != Restart::Temporary {
-        return Err("a once child (process_once, server_once) must be temporary");
-    }
-    if c.significant && c.restart == Restart::Permanent {
-        return Err("a significant child must be transient or temporary");
-    }
-    if c.significant && auto == AutoShutdown::Never {
-        return Err("a significant child needs auto_shutdown other than never");
-    }
-    Ok(())
-}
-
-/// Registers a supervisor under its name (OTP's `{local, Name}`); a taken name is
-/// `already_started` with the holder.
-pub(crate) fn register(ctx: &Ctx<Request>, name: &str) -> Result<(), SupervisorStartError> {
-    match ctx.register(name) {
-        Ok(()) => Ok(()),
-        Err(RegisterError::AlreadyRegistered(pid)) => {
-            Err(SupervisorStartError::AlreadyStarted(pid))
-        }
-        Err(e) => Err(SupervisorStartError::Exit(Exit::error(e))),
-    }
-}
-
 pub(crate) fn trapping() -> SpawnOpts {
     SpawnOpts {
         trap_exit: true,
@@ -253,20 +197,8 @@ async fn finish(
     addr: beamish_process::Addr<Request>,
     rx: oneshot::Receiver<Result<(), SupervisorStartError>>,
 ) -> Result<SupervisorRef, SupervisorStartError> {
-    let handle = Handle {
-        addr,
-        node: node.clone(),
-    };
-    match rx.await {
-        Ok(Ok(())) => Ok(SupervisorRef { handle }),
-        Ok(Err(e)) => {
-            // The supervisor exits right after answering; wait for it so that the caller
-            // sees a world where it is gone.
-            node.monitor(handle.pid()).await;
-            Err(e)
-        }
-        Err(_) => Err(SupervisorStartError::Exit(node.monitor(handle.pid()).await)),
-    }
+    let handle = Handle::started(node, addr, rx).await?;
+    Ok(SupervisorRef { handle })
 }
 
 /// A handle to a running static supervisor: the runtime API (`which_children`,
@@ -287,13 +219,8 @@ impl fmt::Debug for SupervisorRef {
 impl SupervisorRef {
     /// A handle to the static supervisor running as `pid`, if there is one.
     pub fn from_pid(node: &Node, pid: Pid) -> Option<SupervisorRef> {
-        let addr = node.addr::<Request>(pid)?;
-        Some(SupervisorRef {
-            handle: Handle {
-                addr,
-                node: node.clone(),
-            },
-        })
+        let handle = Handle::at(node, pid)?;
+        Some(SupervisorRef { handle })
     }
 
     /// A handle to the supervisor registered under `name` on `node`
@@ -398,197 +325,39 @@ impl SupervisorRef {
     }
 }
 
-/// The supervisor process's state.
-struct State {
-    linker: Linker,
+/// The static flavour's part of the supervisor's state: its children in start order, and
+/// what decides which of them a failure takes along.
+struct Static {
     strategy: Strategy,
-    window: RestartWindow,
-    intensity: u32,
     auto_shutdown: AutoShutdown,
     children: Vec<Child<()>>,
-    next_key: u64,
-    timers: Timers,
-    rng: Rng,
-    subscribers: Subscribers,
+    /// The specs to start, in order, before the starter is answered; empty after.
+    pending: Vec<ChildSpec>,
 }
 
-/// The supervisor's body: start the children, answer the starter, then one event at a time.
+/// The supervisor's body (see [`run_loop::run`]).
 async fn run(
     sup: Supervisor,
     ctx: Ctx<Request>,
     started: oneshot::Sender<Result<(), SupervisorStartError>>,
 ) -> Exit {
-    let mut st = State {
-        linker: Linker { ctx },
+    let flavour = Static {
         strategy: sup.strategy,
-        window: RestartWindow::new(sup.intensity, sup.period),
-        intensity: sup.intensity,
         auto_shutdown: sup.auto_shutdown,
         children: Vec::with_capacity(sup.children.len()),
-        next_key: 0,
-        timers: Timers::default(),
-        rng: Rng::new(),
-        subscribers: Subscribers::default(),
+        pending: sup.children,
     };
-    if let Some(name) = &sup.name
-        && let Err(e) = register(&st.linker.ctx, name)
-    {
-        let _ = started.send(Err(e));
-        return Exit::Normal;
-    }
-    // R-SUP-START: in order; a failure stops the started ones in reverse and fails the start.
-    for spec in sup.children {
-        let key = st.key();
-        match start_one(&st.linker, &spec, ()).await {
-            Ok(Started::Running(pid)) => {
-                st.children
-                    .push(Child::new(key, spec, ChildStatus::Running(pid)))
-            }
-            Ok(Started::Ignore) => {
-                if spec.restart != Restart::Temporary {
-                    st.children
-                        .push(Child::new(key, spec, ChildStatus::Undefined));
-                }
-            }
-            Err(reason) => {
-                report::start_error(st.linker.node(), st.pid(), &spec.id, &reason);
-                st.terminate_all().await;
-                let err = SupervisorStartError::FailedToStartChild {
-                    id: spec.id.clone(),
-                    reason,
-                };
-                let exit = err.exit_reason();
-                let _ = started.send(Err(err));
-                return exit;
-            }
-        }
-    }
-    let _ = started.send(Ok(()));
-    // A supervisor started from outside any process has the node as its parent: an exit
-    // signal sent with `Node::exit` stops it as its parent's would.
-    let parent = st
-        .linker
-        .ctx
-        .parent()
-        .unwrap_or_else(|| st.linker.ctx.node().pid());
-    loop {
-        let event = next_event(&mut st.linker.ctx, &mut st.timers).await;
-        let outcome = match event {
-            Event::Timer(key) => st.delayed_restart(key).await,
-            Event::Msg(Message::Exit(e)) => {
-                if e.from == parent {
-                    st.terminate_all().await;
-                    Some(e.reason)
-                } else {
-                    st.child_exited(e.from, e.reason).await
-                }
-            }
-            // A DOWN from a monitor of a shutdown that already ended.
-            Event::Msg(Message::Down(_)) => None,
-            Event::Msg(Message::Msg(req)) => st.handle(req).await,
-        };
-        if let Some(reason) = outcome {
-            return reason;
-        }
-    }
+    let st = Sup::new(ctx, sup.intensity, sup.period, flavour);
+    run_loop::run(st, sup.name, started).await
 }
 
-impl State {
-    fn pid(&self) -> Pid {
-        self.linker.pid()
-    }
-
-    fn key(&mut self) -> u64 {
-        self.next_key += 1;
-        self.next_key
-    }
-
+impl Static {
     fn index_of_key(&self, key: u64) -> Option<usize> {
         self.children.iter().position(|c| c.key == key)
     }
 
     fn index_of_id(&self, id: &str) -> Option<usize> {
         self.children.iter().position(|c| &*c.spec.id == id)
-    }
-
-    fn index_of_pid(&self, pid: Pid) -> Option<usize> {
-        self.children
-            .iter()
-            .position(|c| c.status == ChildStatus::Running(pid))
-    }
-
-    /// Stops child `i` if running; a temporary child's spec goes (R-SUP-RT). Returns whether
-    /// the spec was removed.
-    async fn stop_child(&mut self, i: usize) -> bool {
-        if let ChildStatus::Running(pid) = self.children[i].status {
-            let policy = self.children[i].spec.shutdown_policy();
-            let id = self.children[i].spec.id.clone();
-            shutdown_child(&mut self.linker.ctx, Some(&id), pid, policy).await;
-        }
-        let c = &mut self.children[i];
-        c.status = ChildStatus::Undefined;
-        c.waiting = None;
-        if c.spec.restart == Restart::Temporary {
-            self.children.remove(i);
-            true
-        } else {
-            false
-        }
-    }
-
-    /// Stops every child in reverse start order (R-SUP-SHUT), before the supervisor exits.
-    async fn terminate_all(&mut self) {
-        self.timers.clear();
-        for i in (0..self.children.len()).rev() {
-            self.stop_child(i).await;
-        }
-    }
-
-    /// A linked child ended (or some other linked process: ignored, as OTP does).
-    async fn child_exited(&mut self, pid: Pid, reason: Exit) -> Option<Exit> {
-        let i = self.index_of_pid(pid)?;
-        let me = self.pid();
-        let child = &mut self.children[i];
-        let restart = child.restarts_after(&reason);
-        let node = self.linker.ctx.node();
-        emit::child_exited(node, me, &child.spec.id, pid, &reason, restart);
-        report::child_terminated(node, me, &child.spec.id, pid, &reason, child.spec.restart);
-        child.status = ChildStatus::Undefined;
-        if !restart {
-            let significant = child.spec.significant;
-            if child.spec.restart == Restart::Temporary {
-                self.children.remove(i);
-            }
-            if significant && self.auto_shutdown_now() {
-                self.terminate_all().await;
-                return Some(Exit::Shutdown);
-            }
-            return None;
-        }
-        let key = child.key;
-        child.status = ChildStatus::Restarting;
-        if let Some(wait) = child.next_backoff(&mut self.rng) {
-            child.waiting = Some(wait);
-            emit::backoff_scheduled(node, me, &child.spec.id, wait, child.attempt);
-            // The siblings the strategy takes down go now; all come back when the wait ends.
-            let id = child.spec.id.clone();
-            self.stop_siblings(&id).await;
-            self.timers.push(tokio::time::Instant::now() + wait, key);
-            return None;
-        }
-        self.restart(key).await
-    }
-
-    /// R-SUP-AUTO: whether the significant children's exits stop the supervisor now.
-    fn auto_shutdown_now(&self) -> bool {
-        match self.auto_shutdown {
-            AutoShutdown::Never => false,
-            AutoShutdown::AnySignificant => true,
-            AutoShutdown::AllSignificant => !self
-                .children
-                .iter()
-                .any(|c| c.spec.significant && c.status.pid().is_some()),
-        }
     }
 
     /// The ids the strategy restarts when `id` fails, in start order.
@@ -603,203 +372,137 @@ impl State {
             Strategy::RestForOne => ids.skip(i).collect(),
         }
     }
+}
 
-    /// Stops, in reverse start order, the running children of `id`'s group (R-SUP-STRAT).
-    async fn stop_siblings(&mut self, id: &str) {
-        let group = self.group(id);
-        for gid in group.iter().rev() {
-            if let Some(j) = self.index_of_id(gid)
-                && self.children[j].status.pid().is_some()
-            {
-                self.stop_child(j).await;
-            }
-        }
-    }
-
-    async fn delayed_restart(&mut self, key: u64) -> Option<Exit> {
-        let i = self.index_of_key(key)?;
-        if self.children[i].status != ChildStatus::Restarting || self.children[i].waiting.is_none()
+/// Stops, in reverse start order, the running children of `id`'s group (R-SUP-STRAT).
+async fn stop_siblings(sup: &mut Sup<Static>, id: &str) {
+    let group = sup.flavour.group(id);
+    for gid in group.iter().rev() {
+        if let Some(j) = sup.flavour.index_of_id(gid)
+            && sup.flavour.children[j].status.pid().is_some()
         {
-            return None;
+            let key = sup.flavour.children[j].key;
+            sup.stop_child(key).await;
         }
-        self.children[i].waiting = None;
-        self.restart(key).await
+    }
+}
+
+impl Flavour for Static {
+    type Extra = ();
+    const NAMED: bool = true;
+    const KEEPS_STOPPED: bool = true;
+    const WRONG_SPEC: &'static str = "a static supervisor takes ChildSpec<()>";
+
+    fn flavor(&self) -> Flavor {
+        Flavor::Static(self.strategy)
     }
 
-    /// Restarts the child `key` and its strategy group. Counts toward the intensity; past it,
-    /// stops everything and returns `Shutdown` (R-SUP-INT, R-SUP-ESC). A start that fails is
-    /// retried through the mailbox, and each retry counts again (R-SUP-RETRY).
-    async fn restart(&mut self, key: u64) -> Option<Exit> {
-        let i = self.index_of_key(key)?;
-        let id = self.children[i].spec.id.clone();
-        if !self.window.add(now_std()) {
-            report::reached_max_restart_intensity(self.pid(), Some(&id));
-            let node = self.linker.ctx.node();
-            emit::intensity_reached(node, self.pid(), &id, self.intensity, self.window.period());
-            self.terminate_all().await;
-            return Some(Exit::Shutdown);
-        }
-        self.stop_siblings(&id).await;
-        let group = self.group(&id);
-        let mut failed = false;
-        for gid in group {
-            let Some(j) = self.index_of_id(&gid) else {
-                continue;
-            };
-            if failed {
-                // Not started yet: they come back with the retry.
-                self.children[j].status = ChildStatus::Restarting;
-                continue;
-            }
-            match start_one(&self.linker, &self.children[j].spec, ()).await {
-                Ok(Started::Running(pid)) => {
-                    self.children[j].restarted(pid, &self.linker.ctx, &mut self.subscribers);
-                }
-                Ok(Started::Ignore) => {
-                    self.children[j].status = ChildStatus::Undefined;
-                }
-                Err(reason) => {
-                    report::start_error(self.linker.node(), self.pid(), &gid, &reason);
-                    let c = &mut self.children[j];
-                    c.status = ChildStatus::Restarting;
-                    let _ = self.linker.ctx.addr().send(Request::TryAgain(c.key));
-                    failed = true;
-                }
-            }
-        }
-        None
+    fn extra(&self) {}
+
+    fn children(&self) -> impl Iterator<Item = &Child<()>> {
+        self.children.iter()
     }
 
-    /// One runtime-API request. Returns an exit reason if the supervisor must stop.
-    async fn handle(&mut self, req: Request) -> Option<Exit> {
-        match req {
-            Request::Describe(tx) => {
-                let _ = tx.send(Describe {
-                    flavor: Flavor::Static(self.strategy),
-                    intensity: self.intensity,
-                    period: self.window.period(),
-                    children: self.children.iter().map(|c| c.info(true)).collect(),
-                });
-            }
-            Request::Count(tx) => {
-                let _ = tx.send(count(self.children.iter()));
-            }
-            Request::Terminate(r, tx) => {
-                let i = match r {
-                    ChildRef::Id(id) => self.index_of_id(&id),
-                    ChildRef::Pid(pid) => self.index_of_pid(pid),
-                };
-                let res = match i {
-                    Some(i) => {
-                        self.stop_child(i).await;
-                        Ok(())
-                    }
-                    None => Err(TerminateChildError::NotFound),
-                };
-                let _ = tx.send(res);
-            }
-            Request::Restart(id, tx) => {
-                let res = match self.index_of_id(&id) {
-                    None => Err(RestartChildError::NotFound),
-                    Some(i) => match self.children[i].status {
-                        ChildStatus::Running(pid) => Err(RestartChildError::Running(pid)),
-                        ChildStatus::Restarting => Err(RestartChildError::Restarting),
-                        ChildStatus::Undefined => {
-                            match start_one(&self.linker, &self.children[i].spec, ()).await {
-                                Ok(s) => {
-                                    if let Started::Running(pid) = s {
-                                        self.children[i].running(pid);
-                                    }
-                                    Ok(s)
-                                }
-                                Err(r) => Err(RestartChildError::Failed(r)),
-                            }
-                        }
-                    },
-                };
-                let _ = tx.send(res);
-            }
-            Request::Delete(id, tx) => {
-                let res = match self.index_of_id(&id) {
-                    None => Err(DeleteChildError::NotFound),
-                    Some(i) => match self.children[i].status {
-                        ChildStatus::Running(pid) => Err(DeleteChildError::Running(pid)),
-                        ChildStatus::Restarting => Err(DeleteChildError::Restarting),
-                        ChildStatus::Undefined => {
-                            self.children.remove(i);
-                            Ok(())
-                        }
-                    },
-                };
-                let _ = tx.send(res);
-            }
-            Request::Start(spec, tx) => {
-                let res = match spec.downcast::<ChildSpec>() {
-                    Ok(spec) => self.start_new(*spec).await,
-                    Err(_) => Err(StartChildError::InvalidChildSpec(
-                        "a static supervisor takes ChildSpec<()>",
-                    )),
-                };
-                let _ = tx.send(res);
-            }
-            Request::Stop(reason) => {
-                self.terminate_all().await;
-                return Some(reason);
-            }
-            Request::Subscribe(tx, ack) => {
-                self.subscribers.add(tx);
-                let _ = ack.send(());
-            }
-            Request::TryAgain(key) => {
-                let i = self.index_of_key(key)?;
-                if self.children[i].status == ChildStatus::Restarting
-                    && self.children[i].waiting.is_none()
-                {
-                    return self.restart(key).await;
-                }
-            }
-        }
-        None
+    fn child(&self, key: u64) -> Option<&Child<()>> {
+        self.children.iter().find(|c| c.key == key)
     }
 
-    async fn start_new(&mut self, spec: ChildSpec) -> Result<Started, StartChildError> {
+    fn child_mut(&mut self, key: u64) -> Option<&mut Child<()>> {
+        self.children.iter_mut().find(|c| c.key == key)
+    }
+
+    fn key_of(&self, r: &ChildRef) -> Option<u64> {
+        let i = match r {
+            ChildRef::Id(id) => self.index_of_id(id),
+            ChildRef::Pid(pid) => self
+                .children
+                .iter()
+                .position(|c| c.status == ChildStatus::Running(*pid)),
+        };
+        Some(self.children[i?].key)
+    }
+
+    fn insert(&mut self, child: Child<()>) {
+        self.children.push(child);
+    }
+
+    fn remove(&mut self, key: u64) {
+        if let Some(i) = self.index_of_key(key) {
+            self.children.remove(i);
+        }
+    }
+
+    fn admit(&self, spec: &ChildSpec) -> Result<(), StartChildError> {
         if let Some(i) = self.index_of_id(&spec.id) {
             return Err(match self.children[i].status {
                 ChildStatus::Running(pid) => StartChildError::AlreadyStarted(pid),
                 _ => StartChildError::AlreadyPresent,
             });
         }
-        check_spec(&spec, self.auto_shutdown).map_err(StartChildError::InvalidChildSpec)?;
-        let key = self.key();
-        match start_one(&self.linker, &spec, ()).await {
-            Ok(Started::Running(pid)) => {
-                self.children
-                    .push(Child::new(key, spec, ChildStatus::Running(pid)));
-                Ok(Started::Running(pid))
-            }
-            Ok(Started::Ignore) => {
-                if spec.restart != Restart::Temporary {
-                    self.children
-                        .push(Child::new(key, spec, ChildStatus::Undefined));
-                }
-                Ok(Started::Ignore)
-            }
-            Err(r) => Err(StartChildError::Failed(r)),
-        }
+        spec.check(self.auto_shutdown)
+            .map_err(StartChildError::InvalidChildSpec)
     }
-}
 
-pub(crate) fn count<'a, A: 'a>(children: impl Iterator<Item = &'a Child<A>>) -> ChildCounts {
-    let mut n = ChildCounts::default();
-    for c in children {
-        n.specs += 1;
-        if c.status.pid().is_some() {
-            n.active += 1;
-        }
-        match c.spec.kind {
-            ChildKind::Supervisor => n.supervisors += 1,
-            ChildKind::Worker => n.workers += 1,
+    fn auto_shutdown_now(&self) -> bool {
+        match self.auto_shutdown {
+            AutoShutdown::Never => false,
+            AutoShutdown::AnySignificant => true,
+            AutoShutdown::AllSignificant => !self
+                .children
+                .iter()
+                .any(|c| c.spec.significant && c.status.pid().is_some()),
         }
     }
-    n
+
+    /// R-SUP-START: in order; a failure stops the started ones in reverse and fails the start.
+    async fn init(sup: &mut Sup<Self>) -> Result<(), SupervisorStartError> {
+        for spec in std::mem::take(&mut sup.flavour.pending) {
+            let id = spec.id.clone();
+            if let Err(reason) = sup.start_spec(spec).await {
+                report::start_error(sup.linker.node(), sup.pid(), &id, &reason);
+                sup.terminate_all().await;
+                return Err(SupervisorStartError::FailedToStartChild { id, reason });
+            }
+        }
+        Ok(())
+    }
+
+    /// One at a time, in reverse start order (R-SUP-SHUT).
+    async fn terminate_all(sup: &mut Sup<Self>) {
+        let keys: Vec<u64> = sup.flavour.children.iter().rev().map(|c| c.key).collect();
+        for key in keys {
+            sup.stop_child(key).await;
+        }
+    }
+
+    /// The strategy's group, stopped in reverse start order and started in start order; a
+    /// start that fails leaves the rest of the group to its retry (R-SUP-RETRY).
+    async fn restart_group(sup: &mut Sup<Self>, key: u64) {
+        let Some(i) = sup.flavour.index_of_key(key) else {
+            return;
+        };
+        let id = sup.flavour.children[i].spec.id.clone();
+        stop_siblings(sup, &id).await;
+        let group = sup.flavour.group(&id);
+        let mut failed = false;
+        for gid in group {
+            let Some(j) = sup.flavour.index_of_id(&gid) else {
+                continue;
+            };
+            if failed {
+                // Not started yet: they come back with the retry.
+                sup.flavour.children[j].status = ChildStatus::Restarting;
+                continue;
+            }
+            let key = sup.flavour.children[j].key;
+            failed = !sup.start_again(key).await;
+        }
+    }
+
+    async fn stop_group(sup: &mut Sup<Self>, key: u64) {
+        if let Some(i) = sup.flavour.index_of_key(key) {
+            let id = sup.flavour.children[i].spec.id.clone();
+            stop_siblings(sup, &id).await;
+        }
+    }
 }
