@@ -16,7 +16,7 @@ use crate::supervisor::{Supervisor, SupervisorRef};
 /// or Ctrl-C), then stopped gracefully: children in reverse start order, each within its own
 /// shutdown policy, the whole within an optional overall limit.
 ///
-/// With this crate's `signals` feature, [`run_until_signal`](Application::run_until_signal)
+/// With this crate's `signals` feature, `Application::run_until_signal`
 /// stops the tree on SIGTERM or Ctrl-C. Without it (the default: tokio's signal handling
 /// brings OS event machinery that most users of supervisors do not need), the binary passes
 /// the future that resolves on its signals, for example:
