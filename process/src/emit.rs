@@ -6,7 +6,7 @@ use std::time::Duration;
 
 use beamish_telemetry::Value;
 use beamish_telemetry::events::process::{
-    CALL_TIMEOUT, DOWN, EXIT_SIGNAL, EXITED, LONG_POLL, MAILBOX_LONG, SPAWNED,
+    CALL_TIMEOUT, DOWN, EXIT_SIGNAL, EXITED, LONG_POLL, MAILBOX_KILLED, MAILBOX_LONG, SPAWNED,
 };
 
 use crate::cell::Kind;
@@ -167,4 +167,15 @@ pub(crate) fn long_poll(node: &Node, pid: Pid, ran: Duration) {
             &[("pid", pid.into())],
         );
     }
+}
+
+/// As `pid` dies of its mailbox's kill limit, with `length` messages queued.
+#[cold]
+#[inline(never)]
+pub(crate) fn mailbox_killed(node: &Node, pid: Pid, length: usize, limit: usize) {
+    node.telemetry().emit(
+        &MAILBOX_KILLED,
+        &[("length", length.into())],
+        &[("pid", pid.into()), ("limit", limit.into())],
+    );
 }

@@ -219,6 +219,12 @@ where
             if this.cell.mailbox.is_over_limit() {
                 // A send passed the mailbox's kill limit (`Capacity::KillAbove`): like
                 // `max_heap_size` with `kill`, untrappable, reason `killed` (R-MBX-2).
+                let mailbox = &this.cell.mailbox;
+                let limit = match mailbox.capacity() {
+                    Capacity::KillAbove(limit) => limit.get(),
+                    _ => mailbox.len(),
+                };
+                crate::emit::mailbox_killed(&this.cell.node, this.cell.pid(), mailbox.len(), limit);
                 finish(this.cell, this.body, Exit::Killed);
                 return Poll::Ready(());
             }

@@ -112,3 +112,39 @@ async fn a_process_that_keeps_up_is_not_killed() {
     assert_eq!(within("the sum", done).await, Ok(45 + 99));
     assert_eq!(within("the worker's end", down).await, Exit::Normal);
 }
+
+/// R-MBX-2: a kill by the mailbox limit is observable as the telemetry event
+/// `beamish.process.mailbox_killed`, with the queue's length, the limit and the pid, emitted
+/// before the process's monitors hear `killed`.
+#[tokio::test(start_paused = true)]
+async fn r_mbx_2_a_kill_by_the_limit_emits_mailbox_killed() {
+    use beamish_telemetry::events::process::MAILBOX_KILLED;
+    let node = node();
+    let mut events =
+        beamish_telemetry::capture(node.telemetry(), "kill-listener", &[MAILBOX_KILLED])
+            .expect("attach the listener");
+    let victim = node
+        .build()
+        .opts(kill_above(2))
+        .spawn(|_: Ctx<u32>| async move {
+            std::future::pending::<()>().await;
+        })
+        .unwrap();
+    let down = node.monitor(victim.pid());
+    for n in 0..3 {
+        victim.send(n).unwrap();
+    }
+    assert_eq!(within("the victim's end", down).await, Exit::Killed);
+    let event = events.try_recv().expect("emitted before the DOWN");
+    assert_eq!(event.name, "beamish.process.mailbox_killed");
+    assert_eq!(
+        event.meta("pid"),
+        Some(
+            beamish_telemetry::ProcessId::from(victim.pid())
+                .to_string()
+                .as_str()
+        )
+    );
+    assert_eq!(event.meta("limit"), Some("2"));
+    assert_eq!(event.measurement("length"), Some(3.0));
+}

@@ -67,6 +67,12 @@ pub mod process {
     /// Measurements: `duration` (ns; at least this long, and at most about a millisecond
     /// longer). Metadata: `pid`.
     pub const LONG_POLL: EventName = EventName::new(&["beamish", "process", "long_poll"]);
+
+    /// A process was killed because a send passed its mailbox's kill limit
+    /// (`Capacity::KillAbove`, like `max_heap_size` with `kill`), emitted by the process as it
+    /// dies, before its links and monitors hear `killed`. Measurements: `length` (queued data
+    /// messages). Metadata: `pid`, `limit`.
+    pub const MAILBOX_KILLED: EventName = EventName::new(&["beamish", "process", "mailbox_killed"]);
 }
 
 /// Events of supervisors, static and dynamic (`beamish-supervisor`). All are emitted by the
@@ -171,5 +177,6 @@ pub static NOTABLE: &[crate::EventName] = &[
     process::CALL_TIMEOUT,
     process::MAILBOX_LONG,
     process::LONG_POLL,
+    process::MAILBOX_KILLED,
     telemetry::HANDLER_FAILURE,
 ];

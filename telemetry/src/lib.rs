@@ -43,6 +43,7 @@
 //! | `beamish.process.call_timeout` | a `GenServer` call timed out (R-GS-2); emitted by the caller | `timeout` | `caller`, `server` |
 //! | `beamish.process.mailbox_long` | a send made a mailbox as long as `NodeConfig::mailbox_alert` (once per upward crossing); emitted by the sender | `length` | `pid`, `threshold` |
 //! | `beamish.process.long_poll` | a poll held its worker thread past 2 ms (the BEAM's `long_schedule`); emitted by its worker after the poll | `duration` (at least) | `pid` |
+//! | `beamish.process.mailbox_killed` | a send passed the process's mailbox kill limit (`Capacity::KillAbove`); emitted by the process as it dies `killed` | `length` | `pid`, `limit` |
 //! | `beamish.supervisor.child_started` | a supervisor started a child (first start, `start_child`, restart) | | `supervisor`, `child_id`, `child_pid` |
 //! | `beamish.supervisor.child_exited` | a child ended on its own and its supervisor learnt of it | | `supervisor`, `child_id`, `child_pid`, `reason`, `restart` |
 //! | `beamish.supervisor.child_terminated` | a child exit OTP reports: any exit of a permanent child, abnormal exits of the others (R-SUP-REPORT) | | `supervisor`, `child_id`, `child_pid`, `reason`, `restart_type` |
