@@ -2,7 +2,7 @@
 
 use std::fmt;
 
-/// Why [`Mailbox::try_send`](crate::Mailbox::try_send) did not enqueue a message.
+/// Why [`Mailbox::send`](crate::Mailbox::send) did not enqueue a message.
 #[derive(PartialEq, Eq, Clone, Copy)]
 #[non_exhaustive]
 pub enum TrySendError<D> {

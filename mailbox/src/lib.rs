@@ -5,8 +5,8 @@
 //! * a **control lane** for signals (exit signals, link and unlink, monitor and `DOWN`, system
 //!   requests), which the process always handles before its next data message, and
 //! * a **data lane** for messages, FIFO per sender (R-ORD-1), unbounded by default like the BEAM
-//!   (R-MBX-2), or bounded by a [`Capacity`], where `send().await` waits for room and
-//!   [`Mailbox::try_send`] gives the message back in [`TrySendError::Full`].
+//!   (R-MBX-2), or bounded by a [`Capacity`], where `send_wait().await` waits for room and
+//!   [`Mailbox::send`] gives the message back in [`TrySendError::Full`].
 //!
 //! The receiver keeps an [`Inbox`], its private buffer: a plain receive takes the whole shared
 //! queue in one swap, and a selective receive ([`Inbox::poll_recv_matching`]) takes the first
@@ -29,9 +29,9 @@
 //!
 //! let mb: Mailbox<&str, u32> = Mailbox::new(Capacity::Bounded(NonZeroUsize::new(2).unwrap()));
 //! let mut inbox = Inbox::new();
-//! mb.try_send(1).unwrap();
-//! mb.try_send(2).unwrap();
-//! assert_eq!(mb.try_send(3), Err(TrySendError::Full(3)));
+//! mb.send(1).unwrap();
+//! mb.send(2).unwrap();
+//! assert_eq!(mb.send(3), Err(TrySendError::Full(3)));
 //! mb.push_control("exit").unwrap();
 //!
 //! // The control lane first, then data in order.

@@ -16,8 +16,8 @@ pub enum Capacity {
     /// No limit, like a BEAM process's mailbox (R-MBX-2). Sending never waits.
     #[default]
     Unbounded,
-    /// At most this many data messages are queued; `send().await` waits for room and
-    /// `try_send` fails with [`TrySendError::Full`]. The control lane is never limited.
+    /// At most this many data messages are queued; `send_wait().await` waits for room and
+    /// `send` fails with [`TrySendError::Full`]. The control lane is never limited.
     /// This holds senders back (backpressure); the BEAM has no such bound.
     Bounded(NonZeroUsize),
     /// Senders are never held back, but the push that makes the queue longer than this
@@ -359,7 +359,7 @@ impl<C, D> Mailbox<C, D> {
     ///
     /// With [`Capacity::KillAbove`] it never fails for lack of room: the push that passes the
     /// limit marks the mailbox [over its limit](Self::is_over_limit) instead.
-    pub fn try_send(&self, msg: D) -> Result<usize, TrySendError<D>> {
+    pub fn send(&self, msg: D) -> Result<usize, TrySendError<D>> {
         let mut inner = self.lock();
         if inner.closed {
             return Err(TrySendError::Closed(msg));
@@ -409,8 +409,8 @@ impl<C, D> Mailbox<C, D> {
 
     /// Queues a data message, waiting for room if the mailbox is bounded and full.
     /// Fails only if the mailbox is (or becomes) closed; the message is returned. On success,
-    /// the number of data messages queued with it (see [`try_send`](Self::try_send)).
-    pub fn send(&self, msg: D) -> SendFuture<'_, C, D> {
+    /// the number of data messages queued with it (see [`send`](Self::send)).
+    pub fn send_wait(&self, msg: D) -> SendFuture<'_, C, D> {
         SendFuture {
             mailbox: self,
             msg: Some(msg),

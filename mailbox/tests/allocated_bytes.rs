@@ -8,7 +8,7 @@ fn allocated_bytes_follows_the_queues() {
     let mb: Mailbox<u8, [u64; 4]> = Mailbox::default();
     assert_eq!(mb.allocated_bytes(), 0, "an idle mailbox holds no heap");
     for _ in 0..100 {
-        mb.try_send([0; 4]).unwrap();
+        mb.send([0; 4]).unwrap();
     }
     let full = mb.allocated_bytes();
     assert!(full >= 100 * 32, "100 slots of 32 bytes, got {full}");

@@ -1,4 +1,4 @@
-//! A bounded mailbox: `try_send` returns the message in `Full`, `send().await` waits for room,
+//! A bounded mailbox: `send` returns the message in `Full`, `send_wait().await` waits for room,
 //! and closing gives waiting senders their message back.
 
 use beamish_mailbox::{Capacity, Closed, Inbox, Mailbox, TrySendError};
@@ -12,11 +12,11 @@ fn bounded(n: usize) -> Mailbox<(), u32> {
 }
 
 #[test]
-fn try_send_to_a_full_mailbox_returns_the_message() {
+fn send_to_a_full_mailbox_returns_the_message() {
     let mb = bounded(2);
-    mb.try_send(1).unwrap();
-    mb.try_send(2).unwrap();
-    assert_eq!(mb.try_send(3), Err(TrySendError::Full(3)));
+    mb.send(1).unwrap();
+    mb.send(2).unwrap();
+    assert_eq!(mb.send(3), Err(TrySendError::Full(3)));
     assert_eq!(mb.len(), 2);
     // The control lane is not limited.
     mb.push_control(()).unwrap();
@@ -29,8 +29,8 @@ fn try_send_to_a_full_mailbox_returns_the_message() {
 fn send_waits_for_room_and_completes_after_a_receive() {
     let mb = bounded(1);
     let mut inbox = Inbox::new();
-    mb.try_send(1).unwrap();
-    let mut fut = pin!(mb.send(2));
+    mb.send(1).unwrap();
+    let mut fut = pin!(mb.send_wait(2));
     let mut cx = Context::from_waker(Waker::noop());
     assert!(fut.as_mut().poll(&mut cx).is_pending());
     assert_eq!(inbox.poll_recv(&mb, &mut cx), Poll::Ready(Some(1)));
@@ -43,9 +43,9 @@ fn a_cancelled_waiting_sender_passes_its_wake_up_on() {
     let mb = bounded(1);
     let mut inbox = Inbox::new();
     let mut cx = Context::from_waker(Waker::noop());
-    mb.try_send(1).unwrap();
-    let mut first = Box::pin(mb.send(2));
-    let mut second = pin!(mb.send(3));
+    mb.send(1).unwrap();
+    let mut first = Box::pin(mb.send_wait(2));
+    let mut second = pin!(mb.send_wait(3));
     assert!(first.as_mut().poll(&mut cx).is_pending());
     assert!(second.as_mut().poll(&mut cx).is_pending());
     assert_eq!(inbox.poll_recv(&mb, &mut cx), Poll::Ready(Some(1)));
@@ -57,18 +57,18 @@ fn a_cancelled_waiting_sender_passes_its_wake_up_on() {
 #[test]
 fn closing_returns_queued_items_and_refuses_later_pushes() {
     let mb = bounded(1);
-    mb.try_send(1).unwrap();
+    mb.send(1).unwrap();
     mb.push_control(()).unwrap();
-    let mut waiting = pin!(mb.send(2));
+    let mut waiting = pin!(mb.send_wait(2));
     let mut cx = Context::from_waker(Waker::noop());
     assert!(waiting.as_mut().poll(&mut cx).is_pending());
     let drained = mb.close();
     assert_eq!(drained.data, [1]);
     assert_eq!(drained.control.len(), 1);
     assert_eq!(waiting.as_mut().poll(&mut cx), Poll::Ready(Err(Closed(2))));
-    assert_eq!(mb.try_send(3), Err(TrySendError::Closed(3)));
+    assert_eq!(mb.send(3), Err(TrySendError::Closed(3)));
     assert_eq!(mb.push_control(()), Err(Closed(())));
-    assert!(mb.send(4).now_or_never().unwrap().is_err());
+    assert!(mb.send_wait(4).now_or_never().unwrap().is_err());
     let mut inbox = Inbox::new();
     assert_eq!(inbox.poll_recv(&mb, &mut cx), Poll::Ready(None));
 }

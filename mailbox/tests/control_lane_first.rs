@@ -16,9 +16,9 @@ impl Wake for CountingWaker {
 #[test]
 fn control_items_are_taken_before_data_in_their_own_order() {
     let mb: Mailbox<&str, u32> = Mailbox::default();
-    mb.try_send(1).unwrap();
+    mb.send(1).unwrap();
     mb.push_control("link").unwrap();
-    mb.try_send(2).unwrap();
+    mb.send(2).unwrap();
     mb.push_control("exit").unwrap();
     assert!(mb.has_control());
     assert_eq!(mb.control_len(), 2);
@@ -40,7 +40,7 @@ fn control_push_always_wakes_data_push_only_when_data_is_wanted() {
     mb.register_receiver(&waker);
 
     // The receiver is busy with something else: data does not wake it, control does.
-    mb.try_send(1).unwrap();
+    mb.send(1).unwrap();
     assert_eq!(counter.0.load(Ordering::SeqCst), 0);
     mb.push_control("exit").unwrap();
     assert_eq!(counter.0.load(Ordering::SeqCst), 1);
@@ -51,8 +51,8 @@ fn control_push_always_wakes_data_push_only_when_data_is_wanted() {
     let mut cx = Context::from_waker(&waker);
     assert_eq!(inbox.poll_recv(&mb, &mut cx), Poll::Ready(Some(1)));
     assert_eq!(inbox.poll_recv(&mb, &mut cx), Poll::Pending);
-    mb.try_send(2).unwrap();
-    mb.try_send(3).unwrap();
+    mb.send(2).unwrap();
+    mb.send(3).unwrap();
     assert_eq!(counter.0.load(Ordering::SeqCst), 2);
 }
 
@@ -63,11 +63,11 @@ fn r_ord_1_a_signal_turned_message_keeps_its_place_among_data() {
     let mb: Mailbox<&str, u32> = Mailbox::default();
     let mut inbox = Inbox::new();
     let mut cx = Context::from_waker(Waker::noop());
-    mb.try_send(1).unwrap();
+    mb.send(1).unwrap();
     mb.push_control("exit-a").unwrap();
-    mb.try_send(2).unwrap();
+    mb.send(2).unwrap();
     mb.push_control("exit-b").unwrap();
-    mb.try_send(3).unwrap();
+    mb.send(3).unwrap();
     // While control items wait, nothing more is taken from the shared queue.
     assert_eq!(inbox.poll_recv(&mb, &mut cx), Poll::Pending);
     let (a, slot_a) = mb.take_control().unwrap();
@@ -90,10 +90,10 @@ fn removing_data_keeps_control_places() {
     let mb: Mailbox<&str, u32> = Mailbox::default();
     let mut inbox = Inbox::new();
     let mut cx = Context::from_waker(Waker::noop());
-    mb.try_send(7).unwrap();
-    mb.try_send(1).unwrap();
+    mb.send(7).unwrap();
+    mb.send(1).unwrap();
     mb.push_control("exit").unwrap();
-    mb.try_send(2).unwrap();
+    mb.send(2).unwrap();
     assert_eq!(inbox.remove_matching(&mb, |m| *m == 7), 1);
     let (_, slot) = mb.take_control().unwrap();
     mb.push_data_at(slot, 100).unwrap();
@@ -112,7 +112,7 @@ fn r_ord_1_many_waiting_signals_keep_their_places() {
     const N: u32 = 10_000;
     let mb: Mailbox<u32, u32> = Mailbox::default();
     for i in 0..N {
-        mb.try_send(2 * i).unwrap();
+        mb.send(2 * i).unwrap();
         mb.push_control(i).unwrap();
     }
     while let Some((i, slot)) = mb.take_control() {

@@ -15,7 +15,7 @@ fn r_ord_1_each_senders_messages_arrive_in_send_order() {
             let mb = mb.clone();
             std::thread::spawn(move || {
                 for i in 0..PER_SENDER {
-                    mb.try_send((s, i)).unwrap();
+                    mb.send((s, i)).unwrap();
                 }
             })
         })

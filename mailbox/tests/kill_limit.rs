@@ -29,17 +29,13 @@ fn r_mbx_2_the_push_past_the_limit_marks_the_mailbox_and_wakes_the_owner() {
     let mb = kill_above(2);
     let count = Arc::new(Count(AtomicUsize::new(0)));
     mb.register_receiver(&Waker::from(count.clone()));
-    assert_eq!(mb.try_send(1), Ok(1));
-    assert_eq!(mb.try_send(2), Ok(2));
+    assert_eq!(mb.send(1), Ok(1));
+    assert_eq!(mb.send(2), Ok(2));
     assert!(!mb.is_over_limit());
     assert!(!mb.has_control());
     assert_eq!(count.0.load(Ordering::Relaxed), 0);
 
-    assert_eq!(
-        mb.try_send(3),
-        Ok(3),
-        "a kill limit never refuses a message"
-    );
+    assert_eq!(mb.send(3), Ok(3), "a kill limit never refuses a message");
     assert!(mb.is_over_limit());
     assert!(mb.has_control());
     assert_eq!(count.0.load(Ordering::Relaxed), 1);
@@ -54,9 +50,9 @@ fn r_mbx_2_the_push_past_the_limit_marks_the_mailbox_and_wakes_the_owner() {
 fn r_mbx_2_send_never_waits_at_a_kill_limit() {
     let mb = kill_above(1);
     let mut cx = Context::from_waker(Waker::noop());
-    assert_eq!(pin!(mb.send(1)).poll(&mut cx), Poll::Ready(Ok(1)));
+    assert_eq!(pin!(mb.send_wait(1)).poll(&mut cx), Poll::Ready(Ok(1)));
     assert!(!mb.is_over_limit());
-    assert_eq!(pin!(mb.send(2)).poll(&mut cx), Poll::Ready(Ok(2)));
+    assert_eq!(pin!(mb.send_wait(2)).poll(&mut cx), Poll::Ready(Ok(2)));
     assert!(mb.is_over_limit());
 }
 
@@ -68,13 +64,13 @@ fn the_kill_limit_counts_the_receivers_buffer() {
     let mut inbox = Inbox::new();
     let mut cx = Context::from_waker(Waker::noop());
     for i in 0..3 {
-        mb.try_send(i).unwrap();
+        mb.send(i).unwrap();
     }
     // One receive moves the whole queue into the buffer: two are still queued.
     assert_eq!(inbox.poll_recv(&mb, &mut cx), Poll::Ready(Some(0)));
-    mb.try_send(3).unwrap();
+    mb.send(3).unwrap();
     assert!(!mb.is_over_limit());
-    mb.try_send(4).unwrap();
+    mb.send(4).unwrap();
     assert!(mb.is_over_limit());
 }
 
@@ -86,11 +82,11 @@ fn returned_messages_go_back_in_front_and_drain_with_the_close() {
     let mut inbox = Inbox::new();
     let mut cx = Context::from_waker(Waker::noop());
     for i in 0..4 {
-        mb.try_send(i).unwrap();
+        mb.send(i).unwrap();
     }
     assert_eq!(inbox.poll_recv(&mb, &mut cx), Poll::Ready(Some(0)));
     assert_eq!(inbox.buffered(), 3);
-    mb.try_send(4).unwrap();
+    mb.send(4).unwrap();
     inbox.return_to(&mb);
     assert_eq!(inbox.buffered(), 0);
     assert_eq!(mb.len(), 4);
@@ -105,12 +101,12 @@ fn returned_messages_keep_control_places_right() {
     let mb: Mailbox<&str, u32> = Mailbox::default();
     let mut inbox = Inbox::new();
     let mut cx = Context::from_waker(Waker::noop());
-    mb.try_send(0).unwrap();
-    mb.try_send(1).unwrap();
+    mb.send(0).unwrap();
+    mb.send(1).unwrap();
     assert_eq!(inbox.poll_recv(&mb, &mut cx), Poll::Ready(Some(0)));
-    mb.try_send(2).unwrap();
+    mb.send(2).unwrap();
     mb.push_control("exit").unwrap();
-    mb.try_send(3).unwrap();
+    mb.send(3).unwrap();
     inbox.return_to(&mb);
     let (_, slot) = mb.take_control().unwrap();
     mb.push_data_at(slot, 99).unwrap();
@@ -124,8 +120,8 @@ fn returned_messages_keep_control_places_right() {
 fn r_mbx_2_draining_the_control_lane_keeps_the_flag_of_a_mailbox_over_its_limit() {
     let mb: Mailbox<&str, u32> = Mailbox::new(Capacity::KillAbove(NonZeroUsize::MIN));
     mb.push_control("monitor").unwrap();
-    mb.try_send(1).unwrap();
-    mb.try_send(2).unwrap();
+    mb.send(1).unwrap();
+    mb.send(2).unwrap();
     assert!(mb.is_over_limit());
     assert_eq!(mb.take_control().map(|(c, _)| c), Some("monitor"));
     assert!(mb.take_control().is_none());

@@ -16,7 +16,7 @@ fn data_send_wakes_a_parked_receiver() {
         let mb: Arc<Mailbox<(), u32>> = Arc::new(Mailbox::default());
         let tx = mb.clone();
         let sender = thread::spawn(move || {
-            tx.try_send(7).unwrap();
+            tx.send(7).unwrap();
         });
         let mut inbox = Inbox::new();
         let got = loom::future::block_on(poll_fn(|cx| inbox.poll_recv(&mb, cx)));
@@ -67,10 +67,10 @@ fn bounded_sender_is_woken_when_room_appears() {
         let mb: Arc<Mailbox<(), u32>> = Arc::new(Mailbox::new(Capacity::Bounded(
             NonZeroUsize::new(1).unwrap(),
         )));
-        mb.try_send(1).unwrap();
+        mb.send(1).unwrap();
         let tx = mb.clone();
         let sender = thread::spawn(move || {
-            loom::future::block_on(tx.send(2)).unwrap();
+            loom::future::block_on(tx.send_wait(2)).unwrap();
         });
         let mut inbox = Inbox::new();
         let a = loom::future::block_on(poll_fn(|cx| inbox.poll_recv(&mb, cx)));
@@ -88,9 +88,9 @@ fn signal_turned_message_keeps_its_place() {
         let mb: Arc<Mailbox<u8, u32>> = Arc::new(Mailbox::default());
         let tx = mb.clone();
         let sender = thread::spawn(move || {
-            tx.try_send(1).unwrap();
+            tx.send(1).unwrap();
             tx.push_control(0).unwrap();
-            tx.try_send(2).unwrap();
+            tx.send(2).unwrap();
         });
         let mut inbox = Inbox::new();
         let mut got = Vec::new();

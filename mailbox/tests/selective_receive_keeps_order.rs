@@ -11,7 +11,7 @@ fn r_mbx_1_selective_receive_takes_first_match_and_keeps_the_rest_in_order() {
     let mut inbox = Inbox::new();
     let mut cx = Context::from_waker(Waker::noop());
     for m in [1, 2, 3, 4, 5, 6] {
-        mb.try_send(m).unwrap();
+        mb.send(m).unwrap();
     }
     assert_eq!(
         inbox.poll_recv_matching(&mb, &mut cx, |m| *m > 3),
@@ -22,7 +22,7 @@ fn r_mbx_1_selective_receive_takes_first_match_and_keeps_the_rest_in_order() {
         inbox.poll_recv_matching(&mb, &mut cx, |m| *m == 42),
         Poll::Pending
     );
-    mb.try_send(7).unwrap();
+    mb.send(7).unwrap();
     assert_eq!(
         inbox.poll_recv_matching(&mb, &mut cx, |m| *m == 7),
         Poll::Ready(Some(7))
@@ -40,12 +40,12 @@ fn remove_matching_flushes_from_buffer_and_shared_queue() {
     let mb: Mailbox<(), u32> = Mailbox::default();
     let mut inbox = Inbox::new();
     let mut cx = Context::from_waker(Waker::noop());
-    mb.try_send(10).unwrap();
-    mb.try_send(11).unwrap();
+    mb.send(10).unwrap();
+    mb.send(11).unwrap();
     // Pull both into the private buffer, then add more to the shared queue.
     assert_eq!(inbox.poll_recv(&mb, &mut cx), Poll::Ready(Some(10)));
-    mb.try_send(10).unwrap();
-    mb.try_send(12).unwrap();
+    mb.send(10).unwrap();
+    mb.send(12).unwrap();
     assert_eq!(mb.len(), 3);
     assert_eq!(inbox.remove_matching(&mb, |m| *m == 10), 1);
     assert_eq!(mb.len(), 2);
@@ -79,7 +79,7 @@ proptest! {
         let mut cx = Context::from_waker(Waker::noop());
         for op in ops {
             match op {
-                Op::Send(m) => { mb.try_send(m).unwrap(); model.push(m); }
+                Op::Send(m) => { mb.send(m).unwrap(); model.push(m); }
                 Op::Recv => {
                     let expect = if model.is_empty() { None } else { Some(model.remove(0)) };
                     let got = match inbox.poll_recv(&mb, &mut cx) { Poll::Ready(m) => m, Poll::Pending => None };

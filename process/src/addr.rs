@@ -60,7 +60,7 @@ impl<M: Send + 'static> Addr<M> {
     /// message comes back.
     #[inline]
     pub fn send(&self, msg: M) -> Result<(), SendError<M>> {
-        match self.cell.mailbox.try_send(Message::Msg(msg)) {
+        match self.cell.mailbox.send(Message::Msg(msg)) {
             Ok(len) => {
                 crate::emit::mailbox_len(&self.cell.node, || self.cell.pid(), len);
                 Ok(())
@@ -75,7 +75,7 @@ impl<M: Send + 'static> Addr<M> {
 
     /// Sends a message, waiting for room if the mailbox is bounded and full.
     pub async fn send_wait(&self, msg: M) -> Result<(), SendError<M>> {
-        match self.cell.mailbox.send(Message::Msg(msg)).await {
+        match self.cell.mailbox.send_wait(Message::Msg(msg)).await {
             Ok(len) => {
                 crate::emit::mailbox_len(&self.cell.node, || self.cell.pid(), len);
                 Ok(())

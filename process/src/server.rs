@@ -544,7 +544,7 @@ impl<S: GenServer> ServerRef<S> {
         let sent = tokio::time::timeout_at(
             deadline,
             cell.mailbox
-                .send(Message::Msg(ServerMsg::Stop(reason.clone()))),
+                .send_wait(Message::Msg(ServerMsg::Stop(reason.clone()))),
         )
         .await;
         match sent {
@@ -572,10 +572,7 @@ impl<S: GenServer> ServerRef<S> {
     /// would hide lost work).
     pub fn cast(&self, message: S::Cast) -> Result<(), CastError<S::Cast>> {
         let cell = self.addr.cell();
-        match cell
-            .mailbox
-            .try_send(Message::Msg(ServerMsg::Cast(message)))
-        {
+        match cell.mailbox.send(Message::Msg(ServerMsg::Cast(message))) {
             Ok(len) => {
                 crate::emit::mailbox_len(&self.node, || self.server, len);
                 Ok(())
@@ -630,15 +627,15 @@ async fn call_until<S: GenServer>(
     let msg = Message::Msg(ServerMsg::Call(request, reply_to));
     // The common case, room in the mailbox, costs no timer; only a full bounded mailbox makes
     // the caller wait for room, within the same deadline.
-    match crate::sched::run_woken_here(|| cell.mailbox.try_send(msg)) {
+    match crate::sched::run_woken_here(|| cell.mailbox.send(msg)) {
         Ok(len) => crate::emit::mailbox_len(&to.node, || server, len),
         Err(TrySendError::Full(msg)) => {
             let sent = match deadline {
-                Some(d) => match tokio::time::timeout_at(d, cell.mailbox.send(msg)).await {
+                Some(d) => match tokio::time::timeout_at(d, cell.mailbox.send_wait(msg)).await {
                     Ok(r) => r,
                     Err(_) => return Err(timed_out(to, timeout)),
                 },
-                None => cell.mailbox.send(msg).await,
+                None => cell.mailbox.send_wait(msg).await,
             };
             if sent.is_err() {
                 return Err(CallError::NoProc);
